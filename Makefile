@@ -1,0 +1,40 @@
+# mana-ai runner. `make` lists the targets. Tests and benchmarks run in throwaway clusters.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+.PHONY: help setup deps build typecheck migrate test test-sql test-ts test-chaos bench bench-smoke run psql clean
+
+WITH_CLUSTER := test/support/with-cluster.sh
+TS_TESTS = $(shell find test/ts -name '*.test.ts' | sort)
+
+help: ## list targets (the default)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+deps: ## install apt packages (PostgreSQL 15, pg_cron, pgTAP, pg_prove) if missing
+	@test/support/install-deps.sh
+
+setup: deps ## install everything: apt packages and npm ci (which also builds dist/)
+	npm ci
+
+build: ## compile src/ to dist/
+	npm run build
+
+typecheck: ## tsc --noEmit over src, test and bench
+	npx tsc -p tsconfig.json
+
+test: ## everything CI runs: typecheck, pgTAP, node:test, in a fresh throwaway cluster
+	$(MAKE) typecheck
+	$(WITH_CLUSTER) $(MAKE) --no-print-directory test-sql test-ts
+
+test-sql: ## pgTAP files under test/sql via pg_prove (needs a cluster: use `make test`)
+	test/support/prepare-test-db.sh
+	pg_prove --recurse --ext .sql test/sql
+
+test-ts: ## node:test files under test/ts (needs a cluster: use `make test`)
+	test/support/prepare-test-db.sh --template-only
+	node --import tsx --test --test-concurrency=2 $(TS_TESTS)
+
+psql: ## psql into the dev database of `make run`
+	@test/support/dev.sh psql
+
+clean: ## remove build output and the dev cluster
+	rm -rf dist .dev

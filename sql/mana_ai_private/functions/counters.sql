@@ -1,0 +1,15 @@
+-- Counters that SQL counts (snapshot metrics, gate decisions) and the listener exposes at scrape time
+-- (operations.md §3). Writers only append deltas: the projection trigger runs inside the sync server's
+-- transactions, and a shared counter row would serialise every writer on its lock until commit.
+-- tick() folds the deltas into mana_ai_private.counters. Test: test/sql/mana_ai_private/functions/counters.sql
+create or replace function mana_ai_private.count_many(p_counts jsonb)
+  returns void
+  language sql volatile
+as $$
+  insert into mana_ai_private.counter_deltas (name, delta)
+  select c.key, c.value::bigint
+    from jsonb_each_text(p_counts) c
+   where c.value::bigint <> 0
+$$;
+comment on function mana_ai_private.count_many(jsonb) is
+  E'Add deltas to named counters: {"<name>": <delta>, …}; zero deltas are dropped.';
