@@ -1,0 +1,76 @@
+/**
+ * The user message of the planner prompt (planner.md §4): mission, linked inputs in `<user_data>`,
+ * unavailable inputs, the last three iterations, and the closing request.
+ */
+import type { PlannerMission } from './mission.js';
+import { isPlainObject } from './policy.js';
+import { neutraliseUserData as safe, wrapUserData } from './user-data.js';
+
+/** A resolved input (`ResolvedInput` of resolvers.md). */
+export interface PromptInput {
+  readonly id: string;
+  readonly module: string;
+  readonly table: string;
+  readonly title?: string | null;
+  readonly content: string;
+}
+
+/** An input reference that could not be shown, with a short reason (e.g. `grant-expired`). */
+export interface UnavailableInput {
+  readonly ref: { readonly module: string; readonly table: string; readonly id: string };
+  readonly reason: string;
+}
+
+/** How many past iterations the prompt shows. */
+export const PROMPT_ITERATION_LIMIT = 3;
+
+const str = (value: unknown): string => safe(String(value ?? ''));
+const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value !== '';
+
+function renderInputs(inputs: readonly PromptInput[], unavailable: readonly UnavailableInput[]): string {
+  const blocks = inputs.map(
+    (input) =>
+      `### ${str(input.module)}/${str(input.table)}: ${str(input.title ?? input.id)}\n` +
+      wrapUserData(String(input.content ?? '')),
+  );
+  const body = blocks.length > 0 ? blocks.join('\n\n') : '_(keine verknüpften Eingaben)_';
+  if (unavailable.length === 0) return body;
+  const missing = unavailable
+    .map((u) => `${str(u.ref.module)}/${str(u.ref.table)}/${str(u.ref.id)} (${str(u.reason)})`)
+    .join(', ');
+  return `${body}\n\nNicht verfügbare Eingaben: ${missing}`;
+}
+
+/** One stored iteration as §4.5 lines; malformed entries render with empty fields. */
+export function renderIteration(raw: unknown): string {
+  const it = isPlainObject(raw) ? raw : {};
+  const lines = [`**${str(it['startedAt'])}** (${str(it['overallStatus'])}):`];
+  if (nonEmpty(it['summary'])) lines.push(`  Summary: ${safe(it['summary'])}`);
+  for (const rawStep of Array.isArray(it['plan']) ? it['plan'] : []) {
+    const step = isPlainObject(rawStep) ? rawStep : {};
+    lines.push(`  - [${str(step['status'])}] ${str(step['summary'])}`);
+  }
+  if (nonEmpty(it['userFeedback'])) lines.push(`  Feedback des Nutzers: ${safe(it['userFeedback'])}`);
+  return lines.join('\n');
+}
+
+function renderIterations(iterations: readonly unknown[]): string {
+  if (iterations.length === 0) return '_(erste Iteration)_';
+  return iterations.slice(-PROMPT_ITERATION_LIMIT).map(renderIteration).join('\n\n');
+}
+
+/** Renders the user message for a normalised mission. */
+export function renderUserMessage(
+  mission: PlannerMission,
+  inputs: readonly PromptInput[],
+  unavailable: readonly UnavailableInput[],
+): string {
+  return [
+    `# Mission: ${safe(mission.title)}`,
+    `## Konzept\n${mission.conceptMarkdown === '' ? '_(leer)_' : safe(mission.conceptMarkdown)}`,
+    `## Konkretes Ziel\n${safe(mission.objective)}`,
+    `## Verknüpfte Eingaben\n${renderInputs(inputs, unavailable)}`,
+    `## Letzte Iterationen (max. 3)\n${renderIterations(mission.iterations)}`,
+    '---\nErstelle jetzt den nächsten Plan für diese Mission, genau im oben beschriebenen Format.',
+  ].join('\n\n');
+}
