@@ -152,21 +152,25 @@ function reader(env: Env, problems: string[]) {
       return dflt;
     },
     url(name: string, dflt: string, protocols: readonly string[], emptyIsError = false): string {
-      const raw = env[name];
-      if (raw === '' && emptyIsError) {
-        problems.push(`${name} must be a ${protocols.join('//, ')}// URL, got an empty string`);
+      const expected = `${name} must be a ${protocols.map((p) => `${p}//`).join(' or ')} URL`;
+      if (env[name] === '' && emptyIsError) {
+        problems.push(`${expected}, got an empty string`);
         return dflt;
       }
       const v = str(name);
       if (v === undefined) return dflt;
-      let protocol: string | undefined;
+      let url: URL | undefined;
       try {
-        protocol = new URL(v).protocol;
+        url = new URL(v);
       } catch {
-        protocol = undefined;
+        url = undefined;
       }
-      if (protocol !== undefined && protocols.includes(protocol)) return v;
-      problems.push(`${name} must be a ${protocols.join('//, ')}// URL, got ${got(redactUrl(v) === '[unparseable url]' ? v : redactUrl(v))}`);
+      if (url !== undefined && protocols.includes(url.protocol)) return v;
+      // Database URLs carry passwords, possibly where a wrong URL hides them from redaction: name only the scheme.
+      const shown = protocols === PG
+        ? (url === undefined ? 'an unparseable URL' : `a URL with scheme ${got(url.protocol)}`)
+        : got(url !== undefined && url.password !== '' ? redactUrl(v) : v);
+      problems.push(`${expected}, got ${shown}`);
       return dflt;
     },
     oneOf<T extends string>(name: string, dflt: T, allowed: readonly T[]): T {
