@@ -192,8 +192,9 @@ describe('counters read from SQL at scrape time', () => {
     let mode: 'ok' | 'hang' | 'partial' = 'ok';
     const m = createMetrics({
       sqlReadTimeoutMs: 50,
-      readSqlCounters: () => mode === 'hang' ? new Promise(() => undefined)
-        : Promise.resolve(mode === 'ok' ? { [SQL_COUNTERS.snapshotRowsApplied]: 9, [SQL_COUNTERS.snapshotsNew]: 1 }
+      readSqlCounters: (): Promise<Record<string, number>> => mode === 'hang' ? new Promise(() => undefined)
+        : Promise.resolve<Record<string, number>>(mode === 'ok'
+          ? { [SQL_COUNTERS.snapshotRowsApplied]: 9, [SQL_COUNTERS.snapshotsNew]: 1 }
           : { [SQL_COUNTERS.snapshotsNew]: Number.NaN }),
     });
     await m.registry.metrics();
