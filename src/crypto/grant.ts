@@ -83,12 +83,27 @@ export function unwrapGrant(
   now: Date,
   key: GrantKey | KeyNotConfigured | null | undefined,
 ): UnwrapResult {
+  try {
+    return unwrapSteps(grant, missionId, now, key);
+  } catch (error) {
+    // Unreachable for JSON input; keeps the "never throws" promise for anything else (e.g. getters).
+    return fail('malformed', `grant could not be read: ${coerceError(error).message}`);
+  }
+}
+
+function unwrapSteps(
+  grant: unknown,
+  missionId: string,
+  now: Date,
+  key: GrantKey | KeyNotConfigured | null | undefined,
+): UnwrapResult {
   if (!isGrantKey(key)) return fail('not-configured', key?.detail ?? 'no private key loaded');
   if (!isObject(grant)) return fail('malformed', 'grant is not an object');
 
   const expiresAt = typeof grant.expiresAt === 'string' ? Date.parse(grant.expiresAt) : Number.NaN;
   if (Number.isNaN(expiresAt)) return fail('expired', 'expiresAt is missing or unparseable');
-  if (expiresAt < now.getTime()) return fail('expired', 'grant expired');
+  // Written as !(>=) so an invalid `now` also counts as expired rather than as valid forever.
+  if (!(expiresAt >= now.getTime())) return fail('expired', 'grant expired');
 
   const d = grant.derivation;
   if (!isObject(d)) return fail('malformed', 'derivation is not an object');

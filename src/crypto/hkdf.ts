@@ -7,7 +7,9 @@
  * production every decrypt with an unwrapped MDK fails authentication. Fixtures built here are
  * encrypted with the MDK on purpose; do not "fix" this by decrypting with anything else.
  */
-import { constants, createCipheriv, createPublicKey, createSecretKey, hkdfSync, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
+import {
+  constants, createCipheriv, createHmac, createPublicKey, createSecretKey, publicEncrypt, randomBytes, type KeyObject,
+} from 'node:crypto';
 import { AppError } from '../errors.js';
 import { encodeBase64 } from './base64.js';
 import { ENC_V1_PREFIX, IV_BYTES, MDK_BYTES } from './field.js';
@@ -57,6 +59,25 @@ export function grantInfo(tables: readonly string[], recordIds: readonly string[
 }
 
 /**
+ * HKDF-SHA-256 (RFC 5869) on HMAC directly. Node's `hkdfSync` and WebCrypto (OpenSSL) refuse an
+ * info longer than 1024 bytes, while a grant's info grows with up to 1000 record ids.
+ */
+export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Buffer {
+  if (!Number.isInteger(length) || length < 1 || length > 255 * 32) throw new RangeError('HKDF length out of range');
+  const prk = createHmac('sha256', salt).update(ikm).digest();
+  const blocks: Buffer[] = [];
+  let previous = Buffer.alloc(0);
+  for (let i = 1; blocks.length * 32 < length; i++) {
+    previous = createHmac('sha256', prk).update(previous).update(info).update(Buffer.from([i])).digest();
+    blocks.push(previous);
+  }
+  prk.fill(0);
+  const okm = Buffer.concat(blocks);
+  for (const b of blocks) b.fill(0);
+  return okm.subarray(0, length);
+}
+
+/**
  * HKDF-SHA-256 of the 32-byte master key; salt = UTF-8 `missionId`, info = {@link grantInfo},
  * 32 bytes out. The caller owns (and should zero) the returned bytes.
  *
@@ -65,7 +86,7 @@ export function grantInfo(tables: readonly string[], recordIds: readonly string[
 export function deriveMdk(masterKey: Uint8Array, input: DerivationInput): Buffer {
   if (masterKey.length !== MDK_BYTES) throw new MasterKeyError(masterKey.length);
   const info = Buffer.from(grantInfo(input.tables, input.recordIds), 'utf8');
-  return Buffer.from(hkdfSync('sha256', masterKey, Buffer.from(input.missionId, 'utf8'), info, MDK_BYTES));
+  return hkdfSha256(masterKey, Buffer.from(input.missionId, 'utf8'), info, MDK_BYTES);
 }
 
 /** Arguments of {@link mintGrant}; `ttlMs` defaults to 7 days, `now` to the current time. */
