@@ -8,3 +8,13 @@
 \ir mana_ai_private/functions/to_iso.sql
 \ir mana_ai_private/functions/js_truthy.sql
 \ir mana_ai_private/functions/counters.sql
+
+-- the LWW merge and the projection (depends on the cadence functions at run time)
+\ir mana_ai_private/functions/merge/make_offer.sql
+\ir mana_ai_private/functions/merge/merge_step.sql
+\ir mana_ai_private/functions/merge/derive_projection.sql
+\ir mana_ai_private/functions/merge/materialize.sql
+\ir mana_ai_private/functions/merge/replay.sql
+\ir mana_ai_private/functions/merge/apply_changes.sql
+\ir mana_ai_private/functions/merge/rebuild.sql
+\ir mana_ai_private/triggers/sync_changes.sql

@@ -45,6 +45,26 @@ create type mana_ai_private.change_offer as (
   problem text
 );
 
+-- All sync_changes rows of one record inside one INSERT statement, in (created_at, id) order.
+create type mana_ai_private.record_changes as (
+  user_id text,
+  table_name text,
+  record_id text,
+  offers mana_ai_private.change_offer[]
+);
+
+-- Decision columns derived from a fold state (mana_ai_private.derive_projection).
+create type mana_ai_private.derived as (
+  deleted boolean,
+  state text,
+  agent_id text,
+  next_run_at timestamptz,
+  cadence_error text,
+  due_at timestamptz,
+  name text,
+  max_concurrent numeric
+);
+
 -- Projection of ai missions and agents: the fold of every row of the record, maintained by the
 -- statement trigger on sync_changes. A record that folded away stays as a tombstone (present = false).
 create table mana_ai_private.projections (
