@@ -40,9 +40,12 @@ export function classifyFailure(value: unknown, timeoutMs: number): LlmError {
   const error = coerceError(value);
   if (error instanceof LlmError) return error;
   const codes = [error, error.cause].map((e) => (e as { code?: unknown } | undefined)?.code);
-  if (codes.some((c) => typeof c === 'string' && TIMEOUT_CODES.has(c))) return new LlmTimeoutError(timeoutMs, { cause: error });
-  if (codes.some((c) => typeof c === 'string' && CONNECT_CODES.has(c))) return new LlmConnectError(error.message, { cause: error });
-  return new LlmError('LLM_REQUEST_FAILED', 'connect', false, `mana-llm request failed: ${error.message}`, { cause: error });
+  const has = (set: ReadonlySet<string>) => codes.some((c) => typeof c === 'string' && set.has(c));
+  if (has(TIMEOUT_CODES)) return new LlmTimeoutError(timeoutMs, { cause: error });
+  if (has(CONNECT_CODES)) return new LlmConnectError(error.message, { cause: error });
+  // Not a network failure (e.g. an invalid URL): a bug or misconfiguration, so never retried.
+  const message = `mana-llm request failed: ${error.message}`;
+  return new LlmError('LLM_REQUEST_FAILED', 'connect', false, message, { cause: error });
 }
 
 /** Stops reading a body: the connection is dropped rather than drained. */

@@ -17,7 +17,9 @@ export type BreakerState = 'closed' | 'open' | 'half-open';
 export type BreakerOutcome = 'success' | 'transient-failure' | 'other-failure' | 'cancelled';
 
 /** Returned by {@link CircuitBreaker.acquire}: either a permit or how long to wait. */
-export type BreakerPermit = { readonly ok: true; readonly probe: boolean } | { readonly ok: false; readonly retryInMs: number };
+export type BreakerPermit =
+  | { readonly ok: true; readonly probe: boolean }
+  | { readonly ok: false; readonly retryInMs: number };
 
 /** The breaker's interface. */
 export interface CircuitBreaker {

@@ -75,14 +75,16 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? ((ms: number, signal?: AbortSignal) => delay(ms, undefined, { signal }));
   const maxAttempts = Math.max(1, Math.floor(options.maxAttempts ?? 3));
+  const { timeoutMs } = options;
+  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const url = `${options.baseUrl.replace(/\/+$/, '')}/v1/chat/completions`;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (options.serviceKey) headers['authorization'] = `Bearer ${options.serviceKey}`;
   if (options.apiKey) headers['x-api-key'] = options.apiKey;
   const dispatcher = new Agent({
-    connect: { timeout: options.connectTimeoutMs ?? Math.min(options.timeoutMs, 10_000) },
-    headersTimeout: options.timeoutMs,
-    bodyTimeout: options.timeoutMs,
+    connect: { timeout: options.connectTimeoutMs ?? Math.min(timeoutMs, 10_000) },
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
   });
   const breaker = createCircuitBreaker(options.breaker, now, (from, to) => {
     const fields = { from, to, cooldown_ms: options.breaker.cooldownMs };
@@ -117,21 +119,26 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
       if (!permit.ok) throw last ?? new LlmCircuitOpenError(permit.retryInMs);
       const startedAt = now();
       try {
-        const text = await sendAttempt(
-          { dispatcher, url, headers, body, timeoutMs: options.timeoutMs, maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES },
-          signal,
-        );
+        const text = await sendAttempt({ dispatcher, url, headers, body, timeoutMs, maxResponseBytes }, signal);
         record(startedAt, 'ok');
         breaker.release(permit, 'success');
         return text;
       } catch (caught) {
-        const error = classifyFailure(caught, options.timeoutMs);
+        const error = classifyFailure(caught, timeoutMs);
         record(startedAt, error.kind);
-        breaker.release(permit, error.kind === 'aborted' ? 'cancelled' : error.transient ? 'transient-failure' : 'other-failure');
+        const outcome = error.kind === 'aborted' ? 'cancelled' : error.transient ? 'transient-failure' : 'other-failure';
+        breaker.release(permit, outcome);
         last = error;
         if (!error.transient || attempt >= maxAttempts) throw error;
-        const waitMs = retryDelayMs(attempt, error instanceof LlmHttpError ? error.retryAfterMs : undefined, options, random);
-        log.warn('llm attempt failed, retrying', { attempt, max_attempts: maxAttempts, kind: error.kind, delay_ms: waitMs, error: errorFields(error) });
+        const retryAfterMs = error instanceof LlmHttpError ? error.retryAfterMs : undefined;
+        const waitMs = retryDelayMs(attempt, retryAfterMs, options, random);
+        log.warn('llm attempt failed, retrying', {
+          attempt,
+          max_attempts: maxAttempts,
+          kind: error.kind,
+          delay_ms: waitMs,
+          error: errorFields(error),
+        });
         try {
           await sleep(waitMs, signal);
         } catch (sleepError) {

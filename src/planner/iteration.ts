@@ -8,7 +8,11 @@ import type { ParsedPlan } from './parser.js';
 export interface IterationStep {
   readonly id: string;
   readonly summary: string;
-  readonly intent: { readonly kind: 'toolCall'; readonly toolName: string; readonly params: Readonly<Record<string, unknown>> };
+  readonly intent: {
+    readonly kind: 'toolCall';
+    readonly toolName: string;
+    readonly params: Readonly<Record<string, unknown>>;
+  };
   readonly status: 'planned';
 }
 

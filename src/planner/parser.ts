@@ -93,7 +93,9 @@ function validate(value: unknown, allowed: AllowedTools): ParsedPlan | string {
     const known = defs ? defs.has(toolName) : (allowed as ReadonlySet<string>).has(toolName);
     if (!known) return `step[${i}].toolName "${toolName}" is not in the allowed tool set`;
     const rationale = step['rationale'];
-    if (typeof rationale !== 'string' || rationale === '') return `step[${i}].rationale is required (user will see this)`;
+    if (typeof rationale !== 'string' || rationale === '') {
+      return `step[${i}].rationale is required (user will see this)`;
+    }
     const rawParams = step['params'] ?? {};
     if (!isPlainObject(rawParams)) return `step[${i}].params must be an object`;
     const problem = paramProblem(i, rawParams, defs?.get(toolName)?.parameters ?? []);

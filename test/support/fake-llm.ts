@@ -42,7 +42,9 @@ export interface FakeLlmReplySpec {
 }
 
 /** A fixed spec or a script deriving one from the request (e.g. a plan from the prompt). */
-export type FakeLlmReply = FakeLlmReplySpec | ((request: FakeLlmRequest) => FakeLlmReplySpec | Promise<FakeLlmReplySpec>);
+export type FakeLlmReply =
+  | FakeLlmReplySpec
+  | ((request: FakeLlmRequest) => FakeLlmReplySpec | Promise<FakeLlmReplySpec>);
 
 /** A running fake gateway. */
 export interface FakeLlm {
@@ -97,12 +99,13 @@ export async function startFakeLlm(): Promise<FakeLlm> {
     if (closed || res.destroyed) return;
     if (spec.destroy) return void res.socket?.destroy();
     if (spec.hang) return;
-    const body =
-      spec.text ?? (spec.json !== undefined ? JSON.stringify(spec.json) : spec.content !== undefined ? JSON.stringify(chatCompletion(spec.content)) : '');
-    const isJson = spec.text === undefined && (spec.json !== undefined || spec.content !== undefined);
+    const json = spec.json !== undefined ? spec.json : spec.content !== undefined ? chatCompletion(spec.content) : undefined;
+    const body = spec.text ?? (json !== undefined ? JSON.stringify(json) : '');
+    const isJson = spec.text === undefined && json !== undefined;
     // A complete body is sent with its length, a dripping one chunked (it never ends).
     const length = spec.drip ? {} : { 'content-length': String(Buffer.byteLength(body)) };
-    res.writeHead(spec.status ?? 200, { 'content-type': isJson ? 'application/json' : 'text/plain', ...length, ...spec.headers });
+    const type = { 'content-type': isJson ? 'application/json' : 'text/plain' };
+    res.writeHead(spec.status ?? 200, { ...type, ...length, ...spec.headers });
     if (!spec.drip) return void res.end(body);
     res.write(body);
     const chunk = spec.drip.chunk ?? ' ';
