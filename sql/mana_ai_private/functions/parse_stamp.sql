@@ -1,62 +1,35 @@
 -- Parses an LWW stamp (data-model.md §3): ISO-8601 / RFC 3339 date-time with any fractional precision
 -- and `Z` or a numeric offset, to an instant. Anything else (not a string, no offset, impossible date,
--- 'now', 'infinity', …) is NULL = "no stamp". Never raises: validated by predicates, not by catching
--- cast errors (architecture.md), and built only from immutable pieces (make_timestamp), so it is
--- IMMUTABLE and usable anywhere. Leap seconds (:60) are rejected like JavaScript's Date does.
+-- 'now', 'infinity', leap second :60, …) is NULL = "no stamp". Never raises: the text is validated by
+-- predicates first (architecture.md: cast-and-catch lets 'tomorrow' or 'epoch' in, and exception blocks
+-- cost a subtransaction), and only a string of the exact validated shape reaches the cast, where
+-- DateStyle cannot matter because the offset is explicit.
+-- Offsets are limited to ±15:59, PostgreSQL's range (JavaScript accepts up to ±23:59; no real zone
+-- needs more). One SQL expression, so it is inlined into the queries that call it: it runs on every
+-- stamp of every ai row the sync server inserts.
 -- Test: test/sql/mana_ai_private/functions/parse_stamp.sql
 create or replace function mana_ai_private.parse_stamp(p_text text)
   returns timestamptz
-  language plpgsql immutable parallel safe
-  set search_path = pg_catalog, pg_temp
+  language sql stable parallel safe
 as $$
-declare
-  m text[];
-  y int; mo int; d int; h int; mi int; s numeric; oh int; om int;
-  local_ts timestamp;
-begin
-  if p_text is null or length(p_text) > 64 then
-    return null;
-  end if;
-  m := regexp_match(p_text,
-    '^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$');
-  if m is null then
-    return null;
-  end if;
-  y := m[1]::int; mo := m[2]::int; d := m[3]::int; h := m[4]::int; mi := m[5]::int;
-  if y < 1 or mo not between 1 and 12 or d < 1 or h > 23 or mi > 59 then
-    return null;
-  end if;
-  if d > extract(day from (make_date(y, mo, 1) + interval '1 month' - interval '1 day'))::int then
-    return null;
-  end if;
-  s := coalesce(m[6], '0')::numeric;
-  if s > 59 then
-    return null;
-  end if;
-  if m[7] is not null then
-    s := s + ('0' || left(m[7], 10))::numeric;
-  end if;
-  local_ts := make_timestamp(y, mo, d, h, mi, s::double precision);
-  if m[8] is null then
-    oh := m[10]::int; om := m[11]::int;
-    if oh > 23 or om > 59 then
-      return null;
-    end if;
-    if m[9] = '+' then
-      local_ts := local_ts - make_interval(hours => oh, mins => om);
-    else
-      local_ts := local_ts + make_interval(hours => oh, mins => om);
-    end if;
-  end if;
-  return local_ts at time zone 'UTC';
-end
+  select case when p_text ~ '^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,32})?)?([Zz]|[+-](0\d|1[0-5]):?[0-5]\d)$'
+    then case
+      when substr(p_text, 1, 4) = '0000' then null
+      when substr(p_text, 9, 2)::int <= 28 then p_text::timestamptz
+      when substr(p_text, 6, 2) in ('01', '03', '05', '07', '08', '10', '12') then p_text::timestamptz
+      when substr(p_text, 6, 2) <> '02' then case when substr(p_text, 9, 2) <> '31' then p_text::timestamptz end
+      when substr(p_text, 9, 2) = '29'
+           and (substr(p_text, 1, 4)::int % 4 = 0 and (substr(p_text, 1, 4)::int % 100 <> 0 or substr(p_text, 1, 4)::int % 400 = 0))
+        then p_text::timestamptz
+    end
+  end
 $$;
 comment on function mana_ai_private.parse_stamp(text) is
   E'Parse an ISO-8601/RFC 3339 stamp (Z or numeric offset) to an instant, or NULL.\n\nNever raises; NULL means "no stamp", lower than every real stamp.';
 
 create or replace function mana_ai_private.stamp_us(p_value jsonb)
   returns bigint
-  language sql immutable parallel safe
+  language sql stable parallel safe
 as $$
   select case when jsonb_typeof(p_value) = 'string'
     then (extract(epoch from mana_ai_private.parse_stamp(p_value #>> '{}')) * 1000000)::bigint

@@ -35,9 +35,20 @@ $$;
 comment on function mana_ai_private.tg_sync_changes__project() is
   E'Statement trigger: fold the statement''s ai mission/agent rows into mana_ai_private.projections.';
 
-drop trigger if exists _500_project on public.sync_changes;
-create trigger _500_project
-  after insert on public.sync_changes
-  referencing new table as new_rows
-  for each statement
-  execute function mana_ai_private.tg_sync_changes__project();
+-- Created once and never dropped here: DROP TRIGGER needs ownership of the sync server's table, which
+-- mana_ai_owner does not have (it holds only the TRIGGER privilege). The function above is replaced in
+-- place on every deploy, so the trigger never needs re-creating.
+do $create$
+begin
+  if not exists (
+    select from pg_catalog.pg_trigger
+     where tgrelid = 'public.sync_changes'::regclass and tgname = '_500_project' and not tgisinternal
+  ) then
+    create trigger _500_project
+      after insert on public.sync_changes
+      referencing new table as new_rows
+      for each statement
+      execute function mana_ai_private.tg_sync_changes__project();
+  end if;
+end
+$create$;
