@@ -101,15 +101,15 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     let path = route !== undefined ? pathname : internal ? '/internal/*' : '/*';
     if (closing) res.setHeader('connection', 'close');
     let recorded = false;
-    const record = () => {
+    const record = (status: number) => {
       if (recorded) return;
       recorded = true;
-      // Closed before a response was written: the client went away first (nginx's 499).
-      const labels = { method, path, status: String(res.writableFinished ? res.statusCode : 499) };
+      const labels = { method, path, status: String(status) };
       metrics.httpRequests.inc(labels);
       metrics.httpRequestDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
     };
-    res.once('finish', record).once('close', record);
+    // Closed without finishing: the client went away before the answer was out (nginx's 499).
+    res.once('finish', () => record(res.statusCode)).once('close', () => record(499));
 
     if (internal) {
       const given = req.headers['x-service-key'];

@@ -206,6 +206,29 @@ describe('slow clients and close()', () => {
     }
   });
 
+  test('a client that disconnects mid-request is counted as 499 and the late answer is harmless', async () => {
+    let release: (stats: typeof TICK_STATS) => void = () => undefined;
+    let entered: () => void = () => undefined;
+    const inTick = new Promise<void>((resolve) => { entered = resolve; });
+    const app = await startApp({ MANA_SERVICE_KEY: KEY }, {
+      runTick: () => new Promise((resolve) => { release = resolve; entered(); }),
+    });
+    try {
+      const req = request(`${app.base}/internal/tick`, { method: 'POST', headers: { 'x-service-key': KEY }, agent: false });
+      req.on('error', () => undefined);
+      req.end();
+      await inTick;
+      req.destroy();
+      await delay(50);
+      release(TICK_STATS);
+      await delay(20);
+      assert.equal(await requestCount(app.metrics, { method: 'POST', path: '/internal/tick', status: '499' }), 1);
+      assert.equal((await call(`${app.base}/health`)).status, 200);
+    } finally {
+      await app.close();
+    }
+  });
+
   test('close() stops accepting and ends idle keep-alive sockets promptly', async () => {
     const app = await startApp({});
     const socket = connect(Number(new URL(app.base).port), '127.0.0.1');
@@ -231,3 +254,5 @@ function rawPost(url: string, key: string, chunks: string[]): Promise<number> {
     req.end();
   });
 }
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
