@@ -94,7 +94,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = process.hrtime.bigint();
     const method = req.method ?? 'GET';
-    const [pathname = '', search = ''] = (req.url ?? '/').split('?', 2);
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const pathname = q === -1 ? url : url.slice(0, q);
+    const search = q === -1 ? '' : url.slice(q + 1);
     const internal = pathname === '/internal' || pathname.startsWith('/internal/');
     const route = Object.hasOwn(routes, pathname) ? routes[pathname] : undefined;
     // Hono's routePath: the matched route, else the last middleware that saw it (`/internal/*` or `/*`).
@@ -121,7 +124,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       }
     }
     if (route === undefined) return sendError(res, 404, 'not found');
-    const handler = route[method] ?? (method === 'HEAD' ? route.GET : undefined);
+    const handler = Object.hasOwn(route, method) ? route[method] : method === 'HEAD' ? route.GET : undefined;
     if (handler === undefined) {
       const allow = Object.keys(route).flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])).join(', ');
       return sendError(res, 405, 'method not allowed', { allow });
