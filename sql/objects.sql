@@ -9,6 +9,20 @@
 \ir mana_ai_private/functions/js_truthy.sql
 \ir mana_ai_private/functions/counters.sql
 
+-- row-level security: ENABLE + FORCE, policies and table grants, one file per table (after now(),
+-- which the decrypt_audit retention policies call)
+\ir mana_ai_private/policies/settings.sql
+\ir mana_ai_private/policies/projections.sql
+\ir mana_ai_private/policies/quarantine.sql
+\ir mana_ai_private/policies/counters.sql
+\ir mana_ai_private/policies/counter_deltas.sql
+\ir mana_ai_private/policies/tick_state.sql
+\ir mana_ai_private/policies/sql_objects.sql
+\ir mana_ai_private/policies/migrations.sql
+\ir mana_ai/policies/runs.sql
+\ir mana_ai/policies/decrypt_audit.sql
+\ir mana_ai_private/triggers/decrypt_audit.sql
+
 -- the LWW merge and the projection (depends on the cadence functions at run time)
 \ir mana_ai_private/functions/merge/make_offer.sql
 \ir mana_ai_private/functions/merge/merge_step.sql
@@ -18,3 +32,29 @@
 \ir mana_ai_private/functions/merge/apply_changes.sql
 \ir mana_ai_private/functions/merge/rebuild.sql
 \ir mana_ai_private/triggers/sync_changes.sql
+
+-- decrypt audit and retention
+\ir mana_ai/functions/record_decrypt_audit.sql
+\ir mana_ai/functions/read_decrypt_audit.sql
+\ir mana_ai/functions/run_retention.sql
+
+-- the run ledger: enqueue, claim, lease, write-back (scheduling.md §5.3–5.5, writeback.md)
+\ir mana_ai/functions/api_version.sql
+\ir mana_ai_private/views/due_missions.sql
+\ir mana_ai_private/functions/js_string.sql
+\ir mana_ai_private/functions/enqueue_due.sql
+\ir mana_ai_private/functions/enqueue_due_for_agents.sql
+\ir mana_ai_private/functions/supersede_runs.sql
+\ir mana_ai_private/functions/claim_candidates.sql
+\ir mana_ai_private/functions/write_mission_row.sql
+\ir mana_ai_private/functions/finish_exhausted_run.sql
+\ir mana_ai/functions/tick.sql
+\ir mana_ai/functions/claim_runs.sql
+\ir mana_ai/functions/extend_lease.sql
+\ir mana_ai/functions/release_run.sql
+\ir mana_ai/functions/load_run.sql
+\ir mana_ai/functions/replay_input.sql
+\ir mana_ai/functions/complete_run.sql
+\ir mana_ai/functions/fail_run.sql
+\ir mana_ai/functions/next_wakeup.sql
+\ir mana_ai/functions/read_counters.sql

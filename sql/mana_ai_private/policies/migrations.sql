@@ -1,0 +1,11 @@
+-- mana_ai_private.migrations is postgres-migrations' bookkeeping (id, name, hash, executed_at), created
+-- by the library itself in the first schema of the migrating connection's search_path (TOOLCHAIN.md §7).
+-- It deliberately has NO row-level security, the one exception to "every table is RLS-forced":
+--   * the migrator reads and appends it as mana_ai_owner BEFORE this object layer runs (and on the very
+--     first deploy, before any policy exists); a forced table without a matching policy would look empty
+--     and the library would try to re-apply 00001 and fail;
+--   * it holds no user data and no secret, only file names and hashes;
+--   * access is already closed by the schema: mana_ai_private grants USAGE to nobody but its owner.
+-- Only PUBLIC's table rights are revoked, for symmetry with the other tables.
+-- Test: test/sql/00_schema.sql (RLS is asserted on every table of our schemas except this one)
+revoke all on table mana_ai_private.migrations from public;
