@@ -1,0 +1,80 @@
+-- Leases up to p_limit runs to listener p_worker (scheduling.md §5.3 step 1, §5.4, §5.5).
+--   - supersede first: open runs whose mission is no longer due at their slot are never handed out;
+--   - candidates, gates and quota from claim_candidates: archived/paused agents are not claimed (their
+--     runs stay queued), an agent's quota (running runs with a live lease, all listeners) is applied
+--     before the limit, in the order (slot, user_id, mission_id);
+--   - concurrent claimers are serialised by a transaction-level advisory lock, so the quota counted by
+--     one claimer includes the claims another just committed (READ COMMITTED: each statement after the
+--     lock sees them); FOR UPDATE SKIP LOCKED still skips runs that complete/fail/extend hold right now;
+--   - each claim: status running, a NEW random lease_token (the fencing token every later call must
+--     present), lease_until = now + p_lease_ms (NULL or <= 0 → settings.default_lease_ms), worker,
+--     claimed_at, attempts + 1, agent_id = the resolved agent (NULL = legacy principal).
+-- Errors: MA101 without a worker or with a negative limit.
+-- Test: test/sql/mana_ai/functions/claim_runs.sql
+create or replace function mana_ai.claim_runs(p_worker text, p_limit int, p_lease_ms int)
+  returns table (run_id bigint, user_id text, mission_id text, slot timestamptz, attempt int,
+                 lease_token uuid, lease_until timestamptz, agent_id text, became_due_at timestamptz)
+  language plpgsql volatile
+  security definer
+  set search_path = pg_catalog, pg_temp
+as $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := mana_ai_private.now();
+  v_lease interval;
+begin
+  if coalesce(p_worker, '') = '' then
+    raise exception using errcode = 'MA101', message = 'claim_runs needs a worker name';
+  end if;
+  if p_limit is null or p_limit < 0 then
+    raise exception using errcode = 'MA101', message = format('claim_runs: invalid limit %s', coalesce(p_limit::text, 'NULL'));
+  end if;
+  if p_limit = 0 then
+    return;
+  end if;
+  select case when p_lease_ms > 0 then p_lease_ms else s.default_lease_ms end * interval '1 millisecond'
+    into v_lease
+    from mana_ai_private.settings s;
+
+  perform pg_advisory_xact_lock(hashtext('mana_ai.claim_runs'));
+  perform mana_ai_private.supersede_runs(v_now);
+
+  return query
+  with pick as (
+    select c.run_id, c.agent_id
+      from mana_ai_private.claim_candidates(v_now) c
+     where c.gate is null
+       and not c.blocked
+     order by c.slot, c.user_id, c.mission_id
+     limit p_limit
+  ), locked as (
+    select r.run_id, p.agent_id
+      from mana_ai.runs r
+      join pick p on p.run_id = r.run_id
+     where r.status in ('queued', 'running', 'failed')
+       and (r.status <> 'running' or r.lease_until < v_now)
+       for update of r skip locked
+  ), claimed as (
+    update mana_ai.runs r
+       set status = 'running',
+           lease_token = gen_random_uuid(),
+           lease_until = v_now + v_lease,
+           worker = p_worker,
+           claimed_at = v_now,
+           attempts = r.attempts + 1,
+           agent_id = l.agent_id,
+           retry_at = null,
+           updated_at = pg_catalog.now()
+      from locked l
+     where r.run_id = l.run_id
+    returning r.run_id, r.user_id, r.mission_id, r.slot, r.attempts, r.lease_token, r.lease_until, r.agent_id, r.became_due_at
+  )
+  select c.run_id, c.user_id, c.mission_id, c.slot, c.attempts, c.lease_token, c.lease_until, c.agent_id, c.became_due_at
+    from claimed c
+   order by c.slot, c.user_id, c.mission_id;
+end
+$$;
+revoke all on function mana_ai.claim_runs(text, int, int) from public;
+grant execute on function mana_ai.claim_runs(text, int, int) to mana_ai_runner;
+comment on function mana_ai.claim_runs(text, int, int) is
+  E'Lease up to p_limit claimable runs to p_worker, oldest slot first, respecting agent gates and quotas.\n\nEach row carries a new lease_token (fencing token) required by every later call for that run; lease length p_lease_ms (NULL/<=0: settings.default_lease_ms). Runs whose mission is no longer due are marked superseded first.';

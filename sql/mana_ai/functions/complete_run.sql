@@ -1,0 +1,57 @@
+-- Writes a planned iteration back and finishes the run — one transaction, only for the holder of the
+-- current lease token (scheduling.md §5.3 steps 3 and 5, writeback.md):
+--   stale token or run not running        → {"status":"stale"}, nothing changes (a second call is stale);
+--   mission no longer due at the run's slot (paused, deleted, edited, the browser ran the slot)
+--                                         → run superseded, nothing written, {"status":"superseded"};
+--   else write_mission_row inserts the exact row of writeback.md §2 (iterations = the CURRENT folded
+--   array + p_iteration with finishedAt = now; nextRunAt = the next slot; S = max(now, c + 1 ms); the
+--   ai/legacy actor), the projection trigger folds it, and the run is `done`:
+--   {"status":"done","iterationId","nextRunAt","stamp","changeId","agentResolved"}.
+-- p_iteration must be a JSON object with a string "id" (MA103); its other keys are written as given.
+-- The run row is locked first, then the mission's projection row (same order as everywhere else).
+-- Test: test/sql/mana_ai/functions/complete_run.sql
+create or replace function mana_ai.complete_run(p_run_id bigint, p_lease_token uuid, p_iteration jsonb)
+  returns jsonb
+  language plpgsql volatile
+  security definer
+  set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_now timestamptz := mana_ai_private.now();
+  v_run mana_ai.runs;
+  v_res jsonb;
+begin
+  select r.* into v_run from mana_ai.runs r where r.run_id = p_run_id for update;
+  if not found or v_run.status <> 'running' or v_run.lease_token is distinct from p_lease_token then
+    return '{"status": "stale"}';
+  end if;
+  if jsonb_typeof(p_iteration) is distinct from 'object' or jsonb_typeof(p_iteration -> 'id') is distinct from 'string' then
+    raise exception using errcode = 'MA103', message = 'complete_run: the iteration must be a JSON object with a string id',
+      detail = format('run %s, got %s', p_run_id, left(coalesce(p_iteration::text, 'NULL'), 200));
+  end if;
+
+  v_res := mana_ai_private.write_mission_row(v_run.user_id, v_run.mission_id, v_run.slot, p_iteration, v_now);
+  if v_res is null then
+    update mana_ai.runs r
+       set status = 'superseded', finished_at = v_now, lease_until = null, updated_at = pg_catalog.now()
+     where r.run_id = p_run_id;
+    return '{"status": "superseded"}';
+  end if;
+
+  update mana_ai.runs r
+     set status = 'done',
+         iteration_id = p_iteration ->> 'id',
+         next_run_at = (v_res ->> 'nextRunAt')::timestamptz,
+         finished_at = v_now,
+         lease_until = null,
+         updated_at = pg_catalog.now()
+   where r.run_id = p_run_id;
+  return jsonb_build_object('status', 'done', 'iterationId', p_iteration -> 'id', 'nextRunAt', v_res -> 'nextRunAt',
+                            'stamp', v_res -> 'stamp', 'changeId', v_res -> 'changeId',
+                            'agentResolved', v_res -> 'agentResolved');
+end
+$$;
+revoke all on function mana_ai.complete_run(bigint, uuid, jsonb) from public;
+grant execute on function mana_ai.complete_run(bigint, uuid, jsonb) to mana_ai_runner;
+comment on function mana_ai.complete_run(bigint, uuid, jsonb) is
+  E'Write a planned iteration back (one sync_changes row, nextRunAt advanced) and mark the run done.\n\nOnly for the holder of the current lease token: {"status":"done",…}, {"status":"superseded"} when the mission is no longer due at the slot, {"status":"stale"} otherwise. Raises MA103 for an iteration without a string id.';

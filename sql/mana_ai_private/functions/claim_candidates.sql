@@ -1,0 +1,50 @@
+-- The runs a listener could claim at p_now, with the decision for each (scheduling.md §5.3–5.4):
+--   claimable: `queued`; `failed` whose retry time has come and attempts < settings.max_attempts;
+--              `running` whose lease expired and attempts < max (its holder is presumed dead).
+--   only if the mission is still due at exactly the run's slot (supersede_runs marks the others).
+--   gate:      the agent's gate from due_missions (archived → paused); a gated run is not claimed.
+--   blocked:   the agent's concurrency quota: the k-th candidate of an agent (oldest slot first) may be
+--              claimed iff running_live + (k − 1) < max_concurrent, where running_live counts the
+--              agent's runs in status running with a live lease across all listeners. Applied to all
+--              candidates before any limit, so one busy agent never starves the others; a quota of 0
+--              blocks everything; the legacy principal (no resolved agent) has no quota.
+-- STABLE and lock-free: claim_runs locks what it picks; tick() only counts the blocked ones.
+-- Test: test/sql/mana_ai_private/functions/claim_candidates.sql
+create or replace function mana_ai_private.claim_candidates(p_now timestamptz)
+  returns table (run_id bigint, user_id text, mission_id text, slot timestamptz, status text, attempts int,
+                 agent_id text, agent_resolved boolean, gate text, blocked boolean)
+  language sql stable
+  set search_path = pg_catalog, pg_temp
+as $$
+  with c as (
+    select r.run_id, r.user_id, r.mission_id, r.slot, r.status, r.attempts,
+           d.agent_id, d.agent_resolved, d.gate, d.max_concurrent,
+           case when d.gate is null then
+             row_number() over (partition by r.user_id, d.agent_id, d.gate is null
+                                order by r.slot, r.mission_id, r.run_id)
+           end as rn
+      from mana_ai.runs r
+      cross join mana_ai_private.settings s
+      join mana_ai_private.due_missions d
+        on d.user_id = r.user_id
+       and d.mission_id = r.mission_id
+       and d.slot = r.slot
+     where r.status in ('queued', 'running', 'failed')
+       and (r.status = 'queued'
+            or (r.status = 'failed' and coalesce(r.retry_at, '-infinity') <= p_now and r.attempts < s.max_attempts)
+            or (r.status = 'running' and r.lease_until < p_now and r.attempts < s.max_attempts))
+  )
+  select c.run_id, c.user_id, c.mission_id, c.slot, c.status, c.attempts,
+         c.agent_id, c.agent_resolved, c.gate,
+         c.gate is null and c.agent_id is not null
+           and (select count(*)
+                  from mana_ai.runs x
+                 where x.status = 'running'
+                   and x.user_id = c.user_id
+                   and x.agent_id = c.agent_id
+                   and x.lease_until >= p_now) + (c.rn - 1) >= c.max_concurrent as blocked
+    from c
+$$;
+revoke all on function mana_ai_private.claim_candidates(timestamptz) from public;
+comment on function mana_ai_private.claim_candidates(timestamptz) is
+  E'Claimable runs at an instant with their agent, gate and quota decision (blocked).\n\nLock-free; claim_runs locks what it picks.';
