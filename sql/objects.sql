@@ -58,3 +58,4 @@
 \ir mana_ai/functions/fail_run.sql
 \ir mana_ai/functions/next_wakeup.sql
 \ir mana_ai/functions/read_counters.sql
+\ir mana_ai/functions/runtime_settings.sql

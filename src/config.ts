@@ -96,6 +96,34 @@ export function loadConfig(env: Env = process.env): Config {
   return Object.freeze(config);
 }
 
+/** What the admin commands (`migrate`, `rebuild`, …) need; they do not depend on listener settings. */
+export interface AdminConfig {
+  readonly adminDatabaseUrl: string;
+  readonly syncDatabaseUrl: string;
+  /** Only when MANA_AI_TIMEZONE is set: migrate stores it; unset leaves the database's zone alone. */
+  readonly timezone: string | undefined;
+  readonly logLevel: LogLevel;
+}
+
+/**
+ * Reads the admin commands' configuration: MANA_AI_ADMIN_DATABASE_URL, falling back to
+ * SYNC_DATABASE_URL, plus MANA_AI_TIMEZONE and LOG_LEVEL.
+ * @throws ConfigError listing every problem found.
+ */
+export function loadAdminConfig(env: Env = process.env): AdminConfig {
+  const problems: string[] = [];
+  const r = reader(env, problems);
+  const syncDatabaseUrl = r.url('SYNC_DATABASE_URL', DEFAULT_SYNC_DATABASE_URL, PG, true);
+  const config: AdminConfig = {
+    syncDatabaseUrl,
+    adminDatabaseUrl: r.url('MANA_AI_ADMIN_DATABASE_URL', syncDatabaseUrl, PG),
+    timezone: env.MANA_AI_TIMEZONE === undefined || env.MANA_AI_TIMEZONE === '' ? undefined : r.zone('MANA_AI_TIMEZONE', 'Europe/Berlin'),
+    logLevel: r.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}
+
 /** A loggable copy of `config`: secrets replaced by `"[redacted]"`, passwords removed from URLs. */
 export function describeConfig(config: Config): Record<string, unknown> {
   const secret = (v: string | undefined) => (v === undefined ? null : '[redacted]');

@@ -38,9 +38,9 @@ export const SQL_COUNTERS = {
   snapshotsNew: 'snapshots_new',
   snapshotsUpdated: 'snapshots_updated',
   snapshotRowsApplied: 'snapshot_rows_applied',
-  skippedPaused: 'agent_decisions.skipped-paused',
-  skippedArchived: 'agent_decisions.skipped-archived',
-  skippedConcurrency: 'agent_decisions.skipped-concurrency',
+  skippedPaused: 'agent_decisions:skipped-paused',
+  skippedArchived: 'agent_decisions:skipped-archived',
+  skippedConcurrency: 'agent_decisions:skipped-concurrency',
 } as const;
 
 /** Reads the cumulative SQL-side counters, keyed by {@link SQL_COUNTERS} values. */

@@ -2,14 +2,29 @@
  * Sub-command dispatch for the `mana-ai` CLI. Kept apart from main.ts so tests can run commands
  * in-process with their own env and output sinks.
  */
+import { readFileSync } from 'node:fs';
+import { createApp } from '../app.js';
+import { describeConfig, loadConfig } from '../config.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { coerceError, errorFields } from '../errors.js';
-import { createLogger, type LogLevel } from '../log.js';
+import { createLogger } from '../log.js';
+import { loadAdminConfig } from '../config.js';
 
 export interface CliIo {
   env: NodeJS.ProcessEnv;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** Registers a one-shot handler for SIGTERM/SIGINT (long-running commands); main.ts wires process signals. */
+  onStopSignal?: (handler: (signal: string) => void) => void;
+}
+
+/** The package version (reported by /health). */
+export function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
 }
 
 interface Command {
@@ -18,9 +33,47 @@ interface Command {
   run(args: string[], io: CliIo): Promise<number>;
 }
 
-const DEFAULT_SYNC_URL = 'postgresql://mana:devpassword@localhost:5432/mana_sync';
-
 const commands: Record<string, Command> = {
+  serve: {
+    summary: 'run the listener: LISTEN, claim due runs, plan with the LLM, write back; HTTP on PORT',
+    usage: `mana-ai serve
+
+Runs until SIGTERM or SIGINT, then stops claiming, lets in-flight runs finish within
+MANA_AI_SHUTDOWN_GRACE_MS (their slots are released otherwise) and exits 0.
+Connects with SYNC_DATABASE_URL as a member of mana_ai_runner (a superuser is refused unless
+MANA_AI_ALLOW_SUPERUSER=true). Every variable is listed in the README's configuration table.
+`,
+    async run(args, io) {
+      if (args.length > 0) {
+        io.stderr(`mana-ai serve: unexpected argument ${args[0]}\n`);
+        return 2;
+      }
+      const config = loadConfig(io.env);
+      const logger = createLogger({ level: config.logLevel, write: (l) => io.stdout(`${l}\n`) }, { service: 'mana-ai' });
+      logger.info('configuration', describeConfig(config));
+      let fatal: ((error: Error) => void) | undefined;
+      const failed = new Promise<Error>((resolve) => {
+        fatal = resolve;
+      });
+      const app = createApp({ config, logger, version: packageVersion(), onFatal: (e) => fatal?.(e) });
+      const stopSignal = new Promise<string>((resolve) => io.onStopSignal?.(resolve));
+      try {
+        await app.start();
+      } catch (error) {
+        await app.stop().catch(() => undefined);
+        throw error;
+      }
+      const reason = await Promise.race([stopSignal, failed]);
+      if (reason instanceof Error) {
+        logger.error('stopping after a fatal error', { message: reason.message });
+        await app.stop();
+        return 1;
+      }
+      logger.info('stopping', { signal: reason });
+      await app.stop();
+      return 0;
+    },
+  },
   migrate: {
     summary: 'create or upgrade the mana_ai schema, roles, projections and pg_cron jobs (idempotent)',
     usage: `mana-ai migrate
@@ -38,21 +91,13 @@ Environment:
         io.stderr(`mana-ai migrate: unexpected argument ${args[0]}\n`);
         return 2;
       }
-      const url = nonEmpty(io.env.MANA_AI_ADMIN_DATABASE_URL) ?? nonEmpty(io.env.SYNC_DATABASE_URL) ?? DEFAULT_SYNC_URL;
-      const logger = createLogger({ level: logLevel(io.env.LOG_LEVEL), write: (l) => io.stdout(`${l}\n`) }, { component: 'migrate' });
-      await migrateDatabase({ databaseUrl: url, timezone: nonEmpty(io.env.MANA_AI_TIMEZONE), logger });
+      const config = loadAdminConfig(io.env);
+      const logger = createLogger({ level: config.logLevel, write: (l) => io.stdout(`${l}\n`) }, { component: 'migrate' });
+      await migrateDatabase({ databaseUrl: config.adminDatabaseUrl, timezone: config.timezone, logger });
       return 0;
     },
   },
 };
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value;
-}
-
-function logLevel(value: string | undefined): LogLevel {
-  return value === 'debug' || value === 'warn' || value === 'error' ? value : 'info';
-}
 
 function help(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
