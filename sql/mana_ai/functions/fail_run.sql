@@ -42,8 +42,15 @@ begin
     return jsonb_build_object('status', 'failed', 'attempts', v_run.attempts, 'retryAt', mana_ai_private.to_iso(v_retry_at));
   end if;
 
+  -- The last attempt: record it as failed (no retry time: only tick() or the advance below may touch
+  -- it now), then advance the schedule.
   update mana_ai.runs r
-     set error_class = p_error_class, last_error = left(p_message, 4000), updated_at = pg_catalog.now()
+     set status = 'failed',
+         retry_at = null,
+         error_class = p_error_class,
+         last_error = left(p_message, 4000),
+         lease_until = null,
+         updated_at = pg_catalog.now()
    where r.run_id = p_run_id;
   return mana_ai_private.finish_exhausted_run(p_run_id, v_now);
 end
