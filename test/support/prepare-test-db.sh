@@ -26,3 +26,9 @@ if ! psql -Xqtc "select 1 from pg_database where datname = 'mana_template'" -d p
 fi
 migrate mana_template
 psql -Xq -v ON_ERROR_STOP=1 -d mana_template -f test/support/helpers.sql
+
+# A LOGIN role that is a member of mana_ai_runner, as deployments create it (roles are cluster-wide).
+psql -Xq -v ON_ERROR_STOP=1 -d postgres -c "do \$\$ begin
+  if not exists (select from pg_roles where rolname = 'mana_ai_test_listener') then
+    create role mana_ai_test_listener login in role mana_ai_runner;
+  end if; end \$\$"
