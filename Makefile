@@ -1,7 +1,7 @@
 # mana-ai runner. `make` lists the targets. Tests and benchmarks run in throwaway clusters.
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
-.PHONY: help setup deps build typecheck migrate test test-sql test-ts test-chaos bench bench-smoke run psql clean
+.PHONY: help setup deps build typecheck test test-sql test-ts clean
 
 WITH_CLUSTER := test/support/with-cluster.sh
 TS_TESTS = $(shell find test/ts -name '*.test.ts' | sort)
@@ -33,8 +33,5 @@ test-ts: ## node:test files under test/ts (needs a cluster: use `make test`)
 	test/support/prepare-test-db.sh --template-only
 	node --import tsx --test --test-concurrency=2 $(TS_TESTS)
 
-psql: ## psql into the dev database of `make run`
-	@test/support/dev.sh psql
-
-clean: ## remove build output and the dev cluster
-	rm -rf dist .dev
+clean: ## remove build output
+	rm -rf dist
