@@ -24,5 +24,6 @@ begin
   end;
 end
 $$;
+revoke all on function mana_ai_private.js_string(jsonb) from public;
 comment on function mana_ai_private.js_string(jsonb) is
   E'JavaScript String(x ?? \'\') of a JSON value (objective → actor rationale).';

@@ -3,13 +3,14 @@
 -- through the log (tests.sync), so the trigger, record_json and the RLS scope are all exercised.
 begin;
 \ir ../../../support/ledger-fixtures.sql
-select plan(39);
+select plan(40);
 
 select is_definer('mana_ai', 'complete_run', array['bigint', 'uuid', 'jsonb'], 'complete_run is security definer');
 select function_privs_are('mana_ai', 'complete_run', array['bigint', 'uuid', 'jsonb'], 'mana_ai_runner', array['EXECUTE'],
   'the runtime role may execute complete_run');
 
 select tests.freeze_time('2024-01-01 00:30Z');
+update mana_ai_private.settings set timezone = 'Europe/Berlin';
 select pg_temp.sync_agent('u1', 'a1', '{"name": "Planner", "maxConcurrentMissions": 20}', '2024-01-01 00:00:00Z');
 select pg_temp.sync_agent('u1', 'a-noname', '{"name": 42}', '2024-01-01 00:00:01Z');
 select pg_temp.sync_agent('u1', 'a-del', '{"name": "Gone"}', '2024-01-01 00:00:02Z');
@@ -26,14 +27,15 @@ select pg_temp.sync_mission('u1', 'm-deleted', '{"nextRunAt": "2024-01-01T00:10:
 select pg_temp.sync_mission('u1', 'm-moved', '{"nextRunAt": "2024-01-01T00:10:00.000Z"}', '2024-01-01 00:02:07Z');
 select pg_temp.sync_mission('u1', 'm-manual', '{"nextRunAt": "2024-01-01T00:10:00.000Z", "cadence": {"kind": "manual"}}', '2024-01-01 00:02:08Z');
 select pg_temp.sync_mission('u1', 'm-badit', '{"nextRunAt": "2024-01-01T00:10:00.000Z", "iterations": "oops"}', '2024-01-01 00:02:09Z');
+select pg_temp.sync_mission('u1', 'm-daily', '{"nextRunAt": "2024-01-01T00:10:00.000Z", "cadence": {"kind": "daily", "atHour": 9, "atMinute": 15}}', '2024-01-01 00:02:10Z');
 
-select is((select count(*)::int from mana_ai.runs where status = 'queued'), 10,
+select is((select count(*)::int from mana_ai.runs where status = 'queued'), 11,
   'the projection trigger queued one run per mission that became due');
 
 select tests.as_role('mana_ai_runner');
 create temp table claimed as select * from mana_ai.claim_runs('w1', 20, 600000);
 reset role;
-select is((select count(*)::int from claimed), 10, 'all ten are claimed');
+select is((select count(*)::int from claimed), 11, 'all eleven are claimed');
 
 -- meanwhile, devices write: fresher iterations (with a proposalId), a stamp ahead of our clock, a pause,
 -- a delete, a moved slot
@@ -136,7 +138,9 @@ select is((select data ->> 'nextRunAt' from pg_temp.runner_rows('u1', 'm-ahead')
 select is((select next_run_at from mana_ai_private.projections where user_id = 'u1' and record_id = 'm-ahead'), '2024-01-01 01:30Z'::timestamptz,
   'the runner''s write wins the LWW fold despite the device clock');
 
--- manual cadence, non-array iterations
+-- manual and daily cadences, non-array iterations
+select is((select data ->> 'nextRunAt' from pg_temp.runner_rows('u1', 'm-daily')), '2024-01-01T08:15:00.000Z',
+  'daily 09:15 in settings.timezone (Europe/Berlin, UTC+1 in winter): today, as 09:15 local is still ahead of now');
 select is((select data -> 'nextRunAt' from pg_temp.runner_rows('u1', 'm-manual')), 'null'::jsonb, 'manual cadence: nextRunAt is JSON null');
 select is((select due_at from mana_ai_private.projections where user_id = 'u1' and record_id = 'm-manual'), null,
   'the manual mission is no longer due');
@@ -160,8 +164,8 @@ select is((select count(*)::int from mana_ai.runs where mission_id = 'm-moved' a
   'the moved slot got its own run from the trigger');
 
 -- the stale attempt left nothing behind; the scope is restored
-select is((select count(*)::int from public.sync_changes where client_id = 'mana-ai-runner'), 7,
-  'seven rows in total: one per completed mission, none for stale or superseded calls');
+select is((select count(*)::int from public.sync_changes where client_id = 'mana-ai-runner'), 8,
+  'eight rows in total: one per completed mission, none for stale or superseded calls');
 select is(current_setting('app.current_user_id', true), '', 'the caller''s RLS scope is restored');
 select is((select count(*)::int from mana_ai.runs where status = 'running'), 0, 'no run is left running');
 
