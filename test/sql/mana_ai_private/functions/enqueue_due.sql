@@ -1,7 +1,7 @@
 -- mana_ai_private.enqueue_due(): one queued run per due, ungated slot (scheduling.md §5.3).
 begin;
 \ir ../../../support/ledger-fixtures.sql
-select plan(15);
+select plan(16);
 
 select pg_temp.agent('u1', 'a-paused', 'paused');
 select pg_temp.agent('u1', 'a-archived', 'archived');
@@ -55,6 +55,12 @@ select throws_ok($$ select mana_ai_private.enqueue_due('2024-01-01 00:05Z', arra
   'one key array without the other is refused');
 select throws_ok($$ select mana_ai_private.enqueue_due('2024-01-01 00:05Z', array['u1'], array['a', 'b']) $$, 'MA101', null,
   'key arrays of different lengths are refused');
+
+-- the runtime role cannot call it: only the definer API and the trigger do
+select tests.as_role('mana_ai_runner');
+select throws_ok($$ select mana_ai_private.enqueue_due('2024-01-01 00:05Z') $$, '42501', null,
+  'mana_ai_runner has no access to mana_ai_private');
+reset role;
 
 select * from finish();
 rollback;
