@@ -8,6 +8,11 @@
 \ir mana_ai_private/functions/to_iso.sql
 \ir mana_ai_private/functions/js_truthy.sql
 \ir mana_ai_private/functions/counters.sql
+\ir mana_ai_private/functions/local_to_instant.sql
+\ir mana_ai_private/functions/cron_error.sql
+\ir mana_ai_private/functions/cron_next.sql
+\ir mana_ai_private/functions/cadence_error.sql
+\ir mana_ai_private/functions/next_slot.sql
 
 -- row-level security: ENABLE + FORCE, policies and table grants, one file per table (after now(),
 -- which the decrypt_audit retention policies call)
