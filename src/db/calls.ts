@@ -42,9 +42,12 @@ export interface CompleteResult {
 }
 
 export interface FailResult {
-  status: 'failed' | 'dead' | 'stale';
+  /** superseded: the mission is no longer due at the slot (nothing is retried or advanced). */
+  status: 'failed' | 'dead' | 'stale' | 'superseded';
   retryAt?: string | null;
   attempts?: number;
+  /** Set when the schedule-only row could not be written; tick() retries it. */
+  error?: string;
 }
 
 /** The SQL tick's stats (operations.md §4 fields plus the ledger's own). */

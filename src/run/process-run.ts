@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { GrantKey, KeyNotConfigured } from '../crypto/grant.js';
 import { unwrapGrant } from '../crypto/grant.js';
-import type { Calls, ClaimedRun } from '../db/calls.js';
+import type { Calls, ClaimedRun, FailResult } from '../db/calls.js';
 import { coerceError, errorCode } from '../errors.js';
 import { LlmCircuitOpenError, LlmError } from '../llm/errors.js';
 import type { LlmClient } from '../llm/client.js';
@@ -177,9 +177,13 @@ export async function processRun(run: ClaimedRun, deps: ProcessRunDeps): Promise
 }
 
 function ledgerFailure(
-  status: 'failed' | 'dead' | 'stale', missionId: string, message: string, planProduced: boolean, parseFailure: boolean, metrics: Metrics,
+  status: FailResult['status'], missionId: string, message: string, planProduced: boolean, parseFailure: boolean, metrics: Metrics,
 ): RunResult {
   if (status === 'stale') return { outcome: 'stale', missionId };
+  if (status === 'superseded') {
+    metrics.runs.inc({ outcome: 'superseded' });
+    return { outcome: 'superseded', missionId };
+  }
   metrics.runs.inc({ outcome: status });
   return { outcome: status, missionId, parseFailure, planProduced, message };
 }
