@@ -63,7 +63,7 @@ begin
         return v_prefix || format('empty list item in %s', left(v_fields[v_k], 40));
       end if;
       -- (*) | (a)(-b)?  followed by an optional (/n)
-      v_m := regexp_match(v_item, '^(?:(\*)|([^-/*]+)(?:-([^-/*]+))?)(?:/(.*))?$');
+      v_m := regexp_match(v_item, '^(?:(\*)|([^-/*]+)(?:-([^-/*]+))?)(?:/([^/]*))?$');
       if v_m is null then
         return v_prefix || format('cannot parse %s', left(v_item, 40));
       end if;

@@ -71,7 +71,7 @@ begin
   v_fields := regexp_split_to_array(btrim(p_expression, E' \t\r\n\f\v'), '\s+');
   for v_k in 1..5 loop
     foreach v_item in array string_to_array(v_fields[v_k], ',') loop
-      v_m := regexp_match(v_item, '^(?:(\*)|([^-/*]+)(?:-([^-/*]+))?)(?:/(.*))?$');
+      v_m := regexp_match(v_item, '^(?:(\*)|([^-/*]+)(?:-([^-/*]+))?)(?:/([^/]*))?$');
       if v_m[1] is not null then
         v_a := v_lo[v_k];
         v_b := v_hi[v_k];

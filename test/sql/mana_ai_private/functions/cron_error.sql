@@ -1,7 +1,7 @@
 -- mana_ai_private.cron_error(): NULL for a valid 5-field cron expression, else a reason naming the
 -- field (scheduling.md §5.1; grammar in the function's header).
 begin;
-select plan(58);
+select plan(59);
 
 -- valid ------------------------------------------------------------------------------------------
 select is(mana_ai_private.cron_error(e), null, format('valid: %s', description))
@@ -52,6 +52,7 @@ select is(mana_ai_private.cron_error(e), want, format('invalid: %s', description
     ('1,,2 * * * *', 'minute field: empty list item in 1,,2', 'empty list item'),
     ('1, * * * *', 'minute field: empty list item in 1,', 'trailing comma'),
     ('1-2-3 * * * *', 'minute field: cannot parse 1-2-3', 'double range'),
+    ('*/5/2 * * * *', 'minute field: cannot parse */5/2', 'double step'),
     ('5-* * * * *', 'minute field: cannot parse 5-*', 'star as a range end'),
     ('-5 * * * *', 'minute field: cannot parse -5', 'negative number'),
     ('mon * * * *', 'minute field: invalid value mon', 'a day name in the minute field'),
