@@ -46,3 +46,41 @@ export function errorFields(error: unknown): { code: string; message: string } {
   const e = coerceError(error);
   return { code: errorCode(e), message: e.message };
 }
+
+/** The SQLSTATEs our SQL raises on purpose (README "Errors raised on purpose"), by stable code. */
+export const SQLSTATE_CODES: Readonly<Record<string, string>> = Object.freeze({
+  MA001: 'UNKNOWN_TIMEZONE',
+  MA010: 'REPLAY_WITHOUT_USER',
+  MA101: 'INVALID_ARGUMENT',
+  MA102: 'LEASE_LOST',
+  MA103: 'INVALID_ITERATION',
+  MA104: 'MISSION_UNREADABLE',
+  MA105: 'EMPTY_USER_SCOPE',
+  MA201: 'LEASE_LOST',
+  MA202: 'INVALID_AUDIT_STATUS',
+  MA203: 'AUDIT_FIELD_MISSING',
+  MA204: 'AUDIT_WITHOUT_USER',
+  MA205: 'AUDIT_APPEND_ONLY',
+});
+
+/** A deliberate error of the SQL API, identified by its SQLSTATE. */
+export class SqlApiError extends AppError {
+  readonly sqlState: string;
+  constructor(sqlState: string, message: string, options?: ErrorOptions) {
+    super(SQLSTATE_CODES[sqlState] ?? 'SQL_API', message, options);
+    this.sqlState = sqlState;
+  }
+}
+
+/** The run's lease belongs to someone else now (another listener re-claimed it). */
+export class LeaseLostError extends SqlApiError {}
+
+/** Maps a pg error carrying one of our SQLSTATEs to its class; anything else is returned unchanged. */
+export function fromPgError(error: unknown): Error {
+  const e = coerceError(error);
+  const sqlState = (e as { code?: unknown }).code;
+  if (typeof sqlState !== 'string' || !(sqlState in SQLSTATE_CODES)) return e;
+  return SQLSTATE_CODES[sqlState] === 'LEASE_LOST'
+    ? new LeaseLostError(sqlState, e.message, { cause: e })
+    : new SqlApiError(sqlState, e.message, { cause: e });
+}

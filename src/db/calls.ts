@@ -4,7 +4,7 @@
  * bigint columns arrive as strings (pg's default), and stay strings.
  */
 import type { Pool } from 'pg';
-import { AppError } from '../errors.js';
+import { AppError, fromPgError } from '../errors.js';
 
 /** The SQL API version this build speaks (`mana_ai.api_version()`). */
 export const EXPECTED_API_VERSION = 1;
@@ -87,7 +87,14 @@ export class SchemaMismatchError extends AppError {
 }
 
 /** Typed wrappers around the SQL API. */
-export function createCalls(db: Queryable) {
+export function createCalls(raw: Queryable) {
+  // Every call maps our deliberate SQLSTATEs (MAxxx) to error classes with stable codes.
+  const db: Queryable = {
+    query: ((text: string, params?: unknown[]) =>
+      raw.query(text, params).catch((error: unknown) => {
+        throw fromPgError(error);
+      })) as Queryable['query'],
+  };
   const one = async <T>(sql: string, params: unknown[]): Promise<T> => {
     const { rows } = await db.query<{ v: T }>(sql, params);
     return rows[0]!.v;

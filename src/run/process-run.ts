@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { GrantKey, KeyNotConfigured } from '../crypto/grant.js';
 import { unwrapGrant } from '../crypto/grant.js';
 import type { Calls, ClaimedRun, FailResult } from '../db/calls.js';
-import { coerceError, errorCode } from '../errors.js';
+import { coerceError, errorCode, LeaseLostError } from '../errors.js';
 import { LlmCircuitOpenError, LlmError } from '../llm/errors.js';
 import type { LlmClient } from '../llm/client.js';
 import type { Logger } from '../log.js';
@@ -57,15 +57,26 @@ export async function processRun(run: ClaimedRun, deps: ProcessRunDeps): Promise
   const onShutdown = () => abort.abort(deps.signal?.reason);
   deps.signal?.addEventListener('abort', onShutdown, { once: true });
   let leaseLost = false;
+  const loseLease = (why: string) => {
+    if (leaseLost) return;
+    leaseLost = true;
+    log.warn(`lease lost (${why}): another listener owns this run now; abandoning it`);
+    abort.abort(new Error('lease lost'));
+  };
+  /** SQL calls that need the lease: a LeaseLostError stops the run instead of being treated as data. */
+  const leased = async <T>(call: Promise<T>): Promise<T> => {
+    try {
+      return await call;
+    } catch (error) {
+      if (error instanceof LeaseLostError) loseLease(error.sqlState);
+      throw error;
+    }
+  };
   const heartbeat = setInterval(() => {
     calls.extendLease(run.run_id, run.lease_token, deps.leaseMs).then(
       (until) => {
         metrics.leaseExtensions.inc({ result: until ? 'ok' : 'lost' });
-        if (!until) {
-          leaseLost = true;
-          log.warn('lease lost: another listener owns this run now; abandoning it');
-          abort.abort(new Error('lease lost'));
-        }
+        if (!until) loseLease('heartbeat');
       },
       (error) => log.warn('lease extension failed', { message: coerceError(error).message }),
     );
@@ -103,9 +114,9 @@ export async function processRun(run: ClaimedRun, deps: ProcessRunDeps): Promise
       mission.inputs,
       { missionId, iterationId, ...(mdk ? { mdk } : {}), ...(allowlist ? { allowlist } : {}) },
       {
-        replayRecord: (appId, table, recordId) => calls.replayInput(run.run_id, run.lease_token, appId, table, recordId),
+        replayRecord: (appId, table, recordId) => leased(calls.replayInput(run.run_id, run.lease_token, appId, table, recordId)),
         recordAudit: async (row) => {
-          await calls.recordDecryptAudit(run.run_id, run.lease_token, iterationId, row.tableName, row.recordId, row.status, row.reason);
+          await leased(calls.recordDecryptAudit(run.run_id, run.lease_token, iterationId, row.tableName, row.recordId, row.status, row.reason));
         },
         onDecrypts: (table, n) => metrics.decrypts.inc({ table }, n),
         onScopeViolation: (table) => metrics.grantScopeViolations.inc({ table }),
@@ -113,6 +124,7 @@ export async function processRun(run: ClaimedRun, deps: ProcessRunDeps): Promise
       },
     );
 
+    if (leaseLost) return { outcome: 'lease-lost', missionId };
     const tools = filterToolsByPolicy(TOOL_DEFINITIONS, agentResolved ? agent : null);
     const prompt = buildPrompt({
       mission,
