@@ -64,3 +64,13 @@
 \ir mana_ai/functions/next_wakeup.sql
 \ir mana_ai/functions/read_counters.sql
 \ir mana_ai/functions/runtime_settings.sql
+
+-- the operator's surface: views and functions for the admin (psql, `mana-ai status|explain`); none is
+-- granted to mana_ai_runner
+\ir mana_ai/views/v_missions.sql
+\ir mana_ai/views/v_due.sql
+\ir mana_ai/views/v_runs_recent.sql
+\ir mana_ai/views/v_agent_load.sql
+\ir mana_ai/views/v_quarantine.sql
+\ir mana_ai/functions/explain_mission.sql
+\ir mana_ai/functions/read_status.sql

@@ -201,17 +201,18 @@ select is_empty(
   'every function in mana_ai, and every definer anywhere in our schemas, pins search_path=pg_catalog, pg_temp');
 
 -- privileges of the runtime role and of PUBLIC -----------------------------------
--- The API is every function in mana_ai except the maintenance jobs the admin runs (pg_cron or psql).
+-- The API is every function in mana_ai except the admin's: maintenance jobs (pg_cron or psql) and the
+-- operator's read functions (mana-ai status|explain, psql).
 select is_empty(
   $$ select p.oid::regprocedure from pg_catalog.pg_proc p
       where p.pronamespace = 'mana_ai'::regnamespace
-        and p.proname not in ('run_retention')
+        and p.proname not in ('run_retention', 'explain_mission', 'read_status')
         and not pg_catalog.has_function_privilege('mana_ai_runner', p.oid, 'EXECUTE') $$,
   'mana_ai_runner may execute every API function in mana_ai');
 select is_empty(
   $$ select p.oid::regprocedure from pg_catalog.pg_proc p
       where p.pronamespace in ('mana_ai'::regnamespace, 'mana_ai_private'::regnamespace)
-        and not (p.pronamespace = 'mana_ai'::regnamespace and p.proname not in ('run_retention'))
+        and not (p.pronamespace = 'mana_ai'::regnamespace and p.proname not in ('run_retention', 'explain_mission', 'read_status'))
         and pg_catalog.has_function_privilege('mana_ai_runner', p.oid, 'EXECUTE') $$,
   'mana_ai_runner may execute nothing else: no maintenance job, nothing in mana_ai_private');
 select ok(not pg_catalog.has_function_privilege('mana_ai_runner', 'mana_ai.run_retention()', 'EXECUTE'),

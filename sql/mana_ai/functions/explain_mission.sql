@@ -1,0 +1,230 @@
+-- Why a mission is or is not due: the operator's "why did / didn't this mission run?" in one call. Reads
+-- the projection, the agent, the ledger and the quarantine, and walks the same decisions, in the same
+-- order, as the projection (due_at), due_missions (gate), claim_candidates (quota) and the ledger:
+--   not-found    no projection row for (user, mission) — never synced as an ai mission, or wrong user;
+--   ambiguous    p_user_id NULL and several users have a mission with this id (`users` lists them);
+--   absent       the record folded away (tombstone);
+--   deleted      deletedAt is set;
+--   not-active   state is not 'active' (paused, done, archived, …);
+--   no-slot      active, but no due instant: nextRunAt null/absent/unparseable, manual cadence, or a cron
+--                mission without a fire time;
+--   agent-archived / agent-paused   the resolved agent gates it (archived before paused);
+--   not-yet-due  the slot lies ahead;
+--   due          the slot has passed: `slot.run` says what the ledger does about it (none yet → the next
+--                tick enqueues it; queued, possibly quota-blocked; running; failed with retry time; …).
+-- The cadence error is reported whatever the verdict: an invalid cadence does not stop a slot that is
+-- already set, but after that run nextRunAt becomes null (next_slot) and the mission stops being due.
+-- p_user_id NULL looks the mission id up across users. Read-only (stable). Definer, like every function
+-- in mana_ai, but not granted to mana_ai_runner: it reads across users and is for the admin (psql, or
+-- `mana-ai explain`). Timestamps are toISOString() text; durations are seconds.
+-- Test: test/sql/mana_ai/functions/explain_mission.sql
+create or replace function mana_ai.explain_mission(p_user_id text, p_mission_id text)
+  returns jsonb
+  language plpgsql stable
+  security definer
+  set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_now timestamptz := mana_ai_private.now();
+  v_tz text := (select s.timezone from mana_ai_private.settings s);
+  v_users text[];
+  v_user text := p_user_id;
+  v_m mana_ai_private.projections;
+  v_a mana_ai_private.projections;
+  v_agent_row boolean := false;
+  v_agent_resolved boolean := false;
+  v_gate text;
+  v_run mana_ai.runs;
+  v_blocked boolean;
+  v_running_live bigint;
+  v_stored jsonb;
+  v_verdict text;
+  v_summary text;
+  v_notes text[] := '{}';
+  v_agent jsonb;
+  v_slot jsonb;
+  v_runs jsonb;
+  v_quarantine jsonb;
+  v_next_if_run_now timestamptz;
+begin
+  if coalesce(p_mission_id, '') = '' then
+    raise exception using errcode = 'MA101', message = 'explain_mission needs a mission id';
+  end if;
+  if v_user is null then
+    select coalesce(array_agg(p.user_id order by p.user_id), '{}')
+      into v_users
+      from mana_ai_private.projections p
+     where p.table_name = 'aiMissions'
+       and p.record_id = p_mission_id;
+    if cardinality(v_users) > 1 then
+      return jsonb_build_object(
+        'missionId', p_mission_id, 'userId', null, 'now', mana_ai_private.to_iso(v_now), 'found', true,
+        'verdict', 'ambiguous', 'due', false, 'users', to_jsonb(v_users),
+        'summary', format('%s users have a mission with id %s: name one of them', cardinality(v_users), p_mission_id));
+    end if;
+    v_user := v_users[1];
+  end if;
+
+  select p.* into v_m
+    from mana_ai_private.projections p
+   where p.user_id = v_user and p.table_name = 'aiMissions' and p.record_id = p_mission_id;
+  if not found then
+    return jsonb_build_object(
+      'missionId', p_mission_id, 'userId', v_user, 'now', mana_ai_private.to_iso(v_now), 'found', false,
+      'verdict', 'not-found', 'due', false, 'users', '[]'::jsonb,
+      'summary', case when v_user is null
+        then format('no user has a projected ai mission with id %s (never synced, or not in app ai / table aiMissions)', p_mission_id)
+        else format('user %s has no projected ai mission with id %s (never synced, or another user''s mission)', v_user, p_mission_id)
+      end);
+  end if;
+
+  -- The agent exactly as due_missions resolves it: same user, present, not deleted.
+  if v_m.agent_id is not null then
+    select p.* into v_a
+      from mana_ai_private.projections p
+     where p.user_id = v_user and p.table_name = 'agents' and p.record_id = v_m.agent_id;
+    v_agent_row := found;
+    v_agent_resolved := found and v_a.present and not v_a.deleted;
+    if v_agent_resolved then
+      v_gate := case when v_a.state = 'archived' then 'skipped-archived' when v_a.state = 'paused' then 'skipped-paused' end;
+      select count(*) into v_running_live
+        from mana_ai.runs r
+       where r.user_id = v_user and r.agent_id = v_a.record_id and r.status = 'running' and r.lease_until >= v_now;
+    end if;
+  end if;
+  v_agent := case
+    when v_m.agent_id is null then null
+    else jsonb_build_object(
+      'id', v_m.agent_id, 'resolved', v_agent_resolved, 'found', v_agent_row,
+      'present', case when v_agent_row then v_a.present end, 'deleted', case when v_agent_row then v_a.deleted end,
+      'state', case when v_agent_row then v_a.state end, 'name', case when v_agent_row then v_a.name end,
+      'quota', case when v_agent_resolved then v_a.max_concurrent end, 'runningLive', v_running_live)
+  end;
+
+  -- The run of the current slot, and whether the quota holds it back.
+  if v_m.due_at is not null then
+    select r.* into v_run
+      from mana_ai.runs r
+     where r.user_id = v_user and r.mission_id = p_mission_id and r.slot = v_m.due_at;
+    if v_run.run_id is not null then
+      select c.blocked into v_blocked from mana_ai_private.claim_candidates(v_now) c where c.run_id = v_run.run_id;
+    end if;
+    v_slot := jsonb_build_object(
+      'at', mana_ai_private.to_iso(v_m.due_at),
+      'dueNow', v_m.due_at <= v_now,
+      'lateBySeconds', case when v_m.due_at <= v_now then round(extract(epoch from v_now - v_m.due_at), 3) end,
+      'dueInSeconds', case when v_m.due_at > v_now then round(extract(epoch from v_m.due_at - v_now), 3) end,
+      'run', case when v_run.run_id is null then null else jsonb_build_object(
+        'runId', v_run.run_id, 'status', v_run.status, 'attempts', v_run.attempts, 'worker', v_run.worker,
+        'retryAt', mana_ai_private.to_iso(v_run.retry_at), 'leaseUntil', mana_ai_private.to_iso(v_run.lease_until),
+        'leaseLive', v_run.status = 'running' and v_run.lease_until >= v_now,
+        'claimable', v_blocked is not null, 'quotaBlocked', coalesce(v_blocked, false),
+        'errorClass', v_run.error_class, 'lastError', v_run.last_error) end);
+  end if;
+
+  -- Verdict: the first decision that keeps the mission from running, in the order SQL applies them.
+  v_stored := v_m.vals -> 'nextRunAt';
+  if not v_m.present then
+    v_verdict := 'absent';
+    v_summary := 'not due: the mission folded away (tombstone: hard-deleted, or no rows left in the log)';
+  elsif v_m.deleted then
+    v_verdict := 'deleted';
+    v_summary := 'not due: the mission is deleted (deletedAt is set)';
+  elsif v_m.state is distinct from 'active' then
+    v_verdict := 'not-active';
+    v_summary := case when v_m.state is null
+      then 'not due: the mission has no state (only state "active" is due)'
+      else format('not due: the mission is %s (state = "%s"; only "active" is due)', v_m.state, v_m.state) end;
+  elsif v_m.due_at is null then
+    v_verdict := 'no-slot';
+    v_summary := 'not due: no next slot — ' || case
+      when jsonb_typeof(v_stored) = 'string' then format('nextRunAt %s is not a parseable instant', v_stored::text)
+      when v_stored is not null and jsonb_typeof(v_stored) <> 'null' then format('nextRunAt is a %s, not a string', jsonb_typeof(v_stored))
+      when v_m.cadence_error is not null then format('nextRunAt is not set and the cadence is invalid (%s)', v_m.cadence_error)
+      when v_m.vals -> 'cadence' ->> 'kind' = 'manual' then 'manual cadence and nextRunAt is not set (it runs only when a device sets nextRunAt)'
+      when v_m.vals -> 'cadence' ->> 'kind' = 'cron' then 'cron cadence without a fire time after createdAt'
+      else 'nextRunAt is not set (a device sets it on create, cadence change or resume)'
+    end;
+  elsif v_gate = 'skipped-archived' then
+    v_verdict := 'agent-archived';
+    v_summary := format('not run: agent archived — agent %s is archived, so its missions are skipped (skipped-archived)', v_a.record_id);
+  elsif v_gate = 'skipped-paused' then
+    v_verdict := 'agent-paused';
+    v_summary := format('not run: agent paused — agent %s is paused, so its missions are skipped (skipped-paused)', v_a.record_id);
+  elsif v_m.due_at > v_now then
+    v_verdict := 'not-yet-due';
+    v_summary := format('not due yet: next slot %s', mana_ai_private.to_iso(v_m.due_at));
+  else
+    v_verdict := 'due';
+    v_summary := format('due since %s: ', mana_ai_private.to_iso(v_m.due_at)) || case
+      when v_run.run_id is null then 'no run for this slot yet (the next tick enqueues it)'
+      when v_run.status = 'queued' and coalesce(v_blocked, false)
+        then format('run %s is queued but held back by the agent''s quota (%s of %s running)', v_run.run_id, v_running_live, v_a.max_concurrent)
+      when v_run.status = 'queued' then format('run %s is queued for the next claim', v_run.run_id)
+      when v_run.status = 'running' and v_run.lease_until >= v_now
+        then format('run %s is running on %s (attempt %s, lease until %s)', v_run.run_id, v_run.worker, v_run.attempts, mana_ai_private.to_iso(v_run.lease_until))
+      when v_run.status = 'running' then format('run %s lost its lease (worker %s); it is re-claimed or swept', v_run.run_id, v_run.worker)
+      when v_run.status = 'failed' and v_blocked is not null then format('run %s failed (attempt %s) and may be retried now: %s', v_run.run_id, v_run.attempts, coalesce(v_run.last_error, 'no message'))
+      when v_run.status = 'failed' then format('run %s failed (attempt %s: %s); retry at %s', v_run.run_id, v_run.attempts,
+                                               coalesce(v_run.last_error, 'no message'), coalesce(mana_ai_private.to_iso(v_run.retry_at), 'the next tick'))
+      else format('run %s is %s (the schedule advances when its row is folded)', v_run.run_id, v_run.status)
+    end;
+  end if;
+
+  -- Notes that hold whatever the verdict.
+  if v_m.cadence_error is not null then
+    v_notes := v_notes || format('cadence_error: %s — after a run nextRunAt becomes null and the mission stops being due', v_m.cadence_error);
+  end if;
+  if v_m.agent_id is not null and not v_agent_resolved then
+    v_notes := v_notes || format('agent %s %s: the mission runs as the legacy principal (no gate, no quota)', v_m.agent_id,
+      case when not v_agent_row then 'does not exist' when not v_a.present then 'folded away' else 'is deleted' end);
+  end if;
+  if v_gate is not null and v_verdict not in ('agent-archived', 'agent-paused') then
+    v_notes := v_notes || format('agent %s is %s: once due, the mission is skipped (%s)', v_a.record_id, v_a.state, v_gate);
+  end if;
+  v_next_if_run_now := mana_ai_private.next_slot(v_m.vals -> 'cadence', v_now, v_tz);
+
+  select coalesce(jsonb_agg(jsonb_build_object(
+           'runId', r.run_id, 'slot', mana_ai_private.to_iso(r.slot), 'status', r.status, 'attempts', r.attempts,
+           'worker', r.worker, 'errorClass', r.error_class, 'lastError', r.last_error, 'iterationId', r.iteration_id,
+           'enqueuedAt', mana_ai_private.to_iso(r.enqueued_at), 'claimedAt', mana_ai_private.to_iso(r.claimed_at),
+           'finishedAt', mana_ai_private.to_iso(r.finished_at), 'retryAt', mana_ai_private.to_iso(r.retry_at))
+           order by r.slot desc, r.run_id desc), '[]')
+    into v_runs
+    from (select r.* from mana_ai.runs r
+           where r.user_id = v_user and r.mission_id = p_mission_id
+           order by r.slot desc, r.run_id desc limit 5) r;
+  select coalesce(jsonb_agg(jsonb_build_object(
+           'at', mana_ai_private.to_iso(q.quarantined_at), 'reason', q.reason, 'applied', q.applied, 'changeId', q.change_id)
+           order by q.quarantined_at desc, q.quarantine_id desc), '[]')
+    into v_quarantine
+    from (select q.* from mana_ai_private.quarantine q
+           where q.user_id = v_user and q.record_id = p_mission_id and q.table_name = 'aiMissions'
+           order by q.quarantined_at desc, q.quarantine_id desc limit 5) q;
+
+  return jsonb_build_object(
+    'missionId', p_mission_id,
+    'userId', v_user,
+    'now', mana_ai_private.to_iso(v_now),
+    'found', true,
+    'verdict', v_verdict,
+    'due', v_verdict = 'due',
+    'summary', v_summary,
+    'notes', to_jsonb(v_notes),
+    'mission', jsonb_build_object(
+      'present', v_m.present, 'deleted', v_m.deleted, 'state', v_m.state, 'agentId', v_m.agent_id,
+      'cadence', v_m.vals -> 'cadence', 'cadenceError', v_m.cadence_error,
+      'nextRunAt', mana_ai_private.to_iso(v_m.next_run_at), 'nextRunAtStored', v_stored,
+      'dueAt', mana_ai_private.to_iso(v_m.due_at), 'nextSlotIfRunNow', mana_ai_private.to_iso(v_next_if_run_now),
+      'rowsApplied', v_m.rows_applied, 'lastChangeAt', mana_ai_private.to_iso(v_m.last_created_at)),
+    'agent', v_agent,
+    'gate', v_gate,
+    'slot', v_slot,
+    'runs', v_runs,
+    'quarantine', v_quarantine);
+end
+$$;
+revoke all on function mana_ai.explain_mission(text, text) from public;
+comment on function mana_ai.explain_mission(text, text) is
+  E'Why a mission is or is not due: verdict (not-found, ambiguous, absent, deleted, not-active, no-slot, agent-archived, agent-paused, not-yet-due, due), summary, notes, agent, slot and its run, last runs, quarantine.\n\n'
+  'p_user_id NULL looks the id up across users (verdict ambiguous lists them). Read-only; for the admin, not granted to mana_ai_runner.';
