@@ -162,9 +162,10 @@ begin
         return 'agentId is not a string';
       end if;
     when 'cadence' then
+      -- cadence_error's reasons already name the cadence ("unknown cadence kind…", "cron cadence: …")
       v_reason := mana_ai_private.cadence_error(p_value);
       if v_reason is not null then
-        return 'cadence: ' || v_reason;
+        return v_reason;
       end if;
     when 'name' then
       if jsonb_typeof(p_value) not in ('string', 'null') then

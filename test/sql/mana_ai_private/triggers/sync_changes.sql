@@ -85,7 +85,7 @@ select results_eq($$ select record_id, applied from mana_ai_private.quarantine w
                   $$ values ('q1'::text, false), ('q2', false), ('q3', true), ('q4', false), ('q5', false), ('q6', true) $$,
                   'every malformed row is quarantined; row-level problems are skipped, field-level ones applied');
 select ok((select reason from mana_ai_private.quarantine where record_id = 'q3') ~ 'state 42' and (select reason from mana_ai_private.quarantine where record_id = 'q3') ~ 'nextRunAt "tomorrow"'
-          and (select reason from mana_ai_private.quarantine where record_id = 'q3') ~ 'cadence: ',
+          and (select reason from mana_ai_private.quarantine where record_id = 'q3') ~ 'unknown cadence kind, got "hourly"',
           'a quarantine reason names every problem of the row');
 select is((select present from mana_ai_private.projections where record_id = 'ok1'), true, 'the valid row of the same statement applied');
 select results_eq($$ select present, state, due_at from mana_ai_private.projections where record_id = 'q3' $$,
