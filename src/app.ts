@@ -64,6 +64,7 @@ export function createApp(options: AppOptions): App {
       metrics.plannerRequestDuration.observe(seconds);
       metrics.llmAttempts.inc({ outcome });
     },
+    onRetry: () => metrics.llmRetries.inc(),
   });
   const runner = createRunner({
     calls, llm, metrics, worker,

@@ -83,7 +83,8 @@ export async function migrateDatabase(options: MigrateOptions): Promise<MigrateR
       await step('schedules', () => client.query(expandSqlFile(`${sqlDir}/schedules.sql`)));
       logger.info('pg_cron schedules in place', { jobs: ['mana-ai-tick', 'mana-ai-retention'] });
     }
-    const migrationsApplied = applied.map((m) => m.fileName);
+    // postgres-migrations reports its own bookkeeping table as migration 0; name only ours.
+    const migrationsApplied = applied.filter((m) => m.id > 0).map((m) => m.fileName);
     logger.info('migrate done', { migrationsApplied, objectsChanged, pgCron });
     return { migrationsApplied, objectsChanged, pgCron };
   } finally {

@@ -42,6 +42,8 @@ export interface LlmClientOptions {
   readonly connectTimeoutMs?: number;
   /** Called after every attempt that reached the network, success or failure. */
   readonly onAttempt?: (durationSeconds: number, outcome: LlmAttemptOutcome) => void;
+  /** Called once before each retry (the wait before attempt 2, 3, …). */
+  readonly onRetry?: () => void;
   readonly logger: Logger;
   /** Monotonic clock in ms (breaker cooldown, attempt durations). Default `performance.now`. */
   readonly now?: () => number;
@@ -139,6 +141,11 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
           delay_ms: waitMs,
           error: errorFields(error),
         });
+        try {
+          options.onRetry?.();
+        } catch (hookError) {
+          log.warn('onRetry hook failed', { error: errorFields(hookError) });
+        }
         try {
           await sleep(waitMs, signal);
         } catch (sleepError) {
