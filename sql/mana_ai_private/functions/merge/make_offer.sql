@@ -19,6 +19,8 @@ create or replace function mana_ai_private.make_offer(
   returns mana_ai_private.change_offer
   language plpgsql stable parallel safe
   set search_path = pg_catalog, pg_temp
+  -- the queries take the row's values as parameters: without this, PL/pgSQL may re-plan them per call
+  set plan_cache_mode = force_generic_plan
 as $$
 declare
   v_offer mana_ai_private.change_offer;
@@ -77,48 +79,42 @@ begin
     else
       v_offer.action := 'hard_delete';
     end if;
-  elsif p_op = 'insert' then
-    v_offer.action := 'upsert';
-    v_e := coalesce(mana_ai_private.stamp_us(p_data -> 'updatedAt'), mana_ai_private.stamp_us(p_data -> 'createdAt'),
-                    (extract(epoch from p_created_at) * 1000000)::bigint);
-    select coalesce(jsonb_object_agg(k, v_e) filter (where k not in ('__fieldTimestamps', '__fieldActors', '__lastActor')), '{}'),
-           coalesce(array_agg(k) filter (where k in ('__fieldTimestamps', '__fieldActors', '__lastActor')), '{}')
-      into v_offer.stamps, v_offer.unstamped
-      from jsonb_object_keys(coalesce(p_data, '{}')) k
-     where k <> 'id';
   else
+    -- One query per row (each SPI query costs ~10 µs here): offered keys with their stamps, the
+    -- by-value keys with their values, and the field-level problems, all from one pass over the keys.
     v_offer.action := 'upsert';
-    select coalesce(jsonb_object_agg(t.key, mana_ai_private.stamp_us(t.value)), '{}'),
-           coalesce(array_agg(t.key) filter (where mana_ai_private.stamp_us(t.value) is null), '{}')
-      into v_offer.stamps, v_offer.unstamped
-      from jsonb_each(coalesce(p_field_timestamps, '{}')) t
-     where t.key <> 'id' and p_data ? t.key;
-    -- unstamped here only collects keys whose stamp did not parse, for the report below
-    if v_ai and cardinality(v_offer.unstamped) > 0 then
-      v_problems := v_problems || format('field_timestamps of %s not ISO-8601 instants', array_to_string(v_offer.unstamped, ', '));
+    if p_op = 'insert' then
+      v_e := coalesce(mana_ai_private.stamp_us(p_data -> 'updatedAt'), mana_ai_private.stamp_us(p_data -> 'createdAt'),
+                      (extract(epoch from p_created_at) * 1000000)::bigint);
     end if;
-    v_offer.unstamped := '{}';
-  end if;
-
-  if v_offer.action = 'upsert' then
-    select coalesce(jsonb_object_agg(k, p_data -> k), '{}')
-      into v_offer.vals
-      from unnest(v_by_value) k
-     where v_offer.stamps ? k;
-    if v_ai then
-      for v_key, v_value in select * from jsonb_each(v_offer.vals) loop
-        v_reason := mana_ai_private.field_problem(p_table_name, v_key, v_value);
-        if v_reason is not null then
-          v_problems := v_problems || v_reason;
-        end if;
-      end loop;
-      if p_table_name = 'aiMissions' then
-        if v_offer.stamps ? 'iterations' and jsonb_typeof(p_data -> 'iterations') <> 'array' then
-          v_problems := v_problems || 'iterations is not an array'::text;
-        end if;
-        if v_offer.stamps ? 'inputs' and jsonb_typeof(p_data -> 'inputs') not in ('array', 'null') then
-          v_problems := v_problems || 'inputs is not an array'::text;
-        end if;
+    select coalesce(jsonb_object_agg(k.key, k.stamp) filter (where not k.unstamped), '{}'),
+           coalesce(array_agg(k.key) filter (where k.unstamped), '{}'),
+           coalesce(jsonb_object_agg(k.key, p_data -> k.key) filter (where k.key = any (v_by_value)), '{}'),
+           string_agg(mana_ai_private.field_problem(p_table_name, k.key, p_data -> k.key), '; ' order by k.key)
+             filter (where v_ai and k.key = any (v_by_value)),
+           string_agg(k.key, ', ' order by k.key) filter (where v_ai and p_op = 'update' and k.stamp is null)
+      into v_offer.stamps, v_offer.unstamped, v_offer.vals, v_reason, v_key
+      from (
+        select i.key, v_e as stamp, i.key in ('__fieldTimestamps', '__fieldActors', '__lastActor') as unstamped
+          from jsonb_object_keys(case when p_op = 'insert' then coalesce(p_data, '{}') else '{}' end) as i(key)
+         where i.key <> 'id'
+        union all
+        select u.key, mana_ai_private.stamp_us(u.value), false
+          from jsonb_each(case when p_op = 'update' then coalesce(p_field_timestamps, '{}') else '{}' end) u
+         where u.key <> 'id' and p_data ? u.key
+      ) k;
+    if v_key is not null then
+      v_problems := v_problems || format('field_timestamps of %s not ISO-8601 instants', v_key);
+    end if;
+    if v_reason is not null then
+      v_problems := v_problems || v_reason;
+    end if;
+    if v_ai and p_table_name = 'aiMissions' then
+      if v_offer.stamps ? 'iterations' and jsonb_typeof(p_data -> 'iterations') <> 'array' then
+        v_problems := v_problems || 'iterations is not an array'::text;
+      end if;
+      if v_offer.stamps ? 'inputs' and jsonb_typeof(p_data -> 'inputs') not in ('array', 'null') then
+        v_problems := v_problems || 'inputs is not an array'::text;
       end if;
     end if;
   end if;
@@ -133,53 +129,37 @@ comment on function mana_ai_private.make_offer(text, text, jsonb, jsonb, timesta
   E'Reduce one sync_changes row to the keys and stamps it offers to the LWW merge.\n\naction: upsert | soft_delete | hard_delete | skip; problem: quarantine reason or NULL.';
 
 -- What is wrong with one by-value field of an ai record, or NULL. Field-level only: the value is still
--- applied. Test: test/sql/mana_ai_private/functions/merge/make_offer.sql
+-- applied. One SQL expression (no SET clause) so it is inlined into make_offer's query.
+-- Test: test/sql/mana_ai_private/functions/merge/make_offer.sql
 create or replace function mana_ai_private.field_problem(p_table_name text, p_key text, p_value jsonb)
   returns text
-  language plpgsql stable parallel safe
-  set search_path = pg_catalog, pg_temp
+  language sql stable parallel safe
 as $$
-declare
-  v_reason text;
-begin
-  case p_key
+  select case p_key
     when 'state' then
-      if p_table_name = 'aiMissions' and (jsonb_typeof(p_value) <> 'string' or p_value #>> '{}' not in ('active', 'paused', 'done', 'archived')) then
-        return format('state %s is not one of active, paused, done, archived', left(p_value::text, 80));
-      elsif p_table_name = 'agents' and (jsonb_typeof(p_value) <> 'string' or p_value #>> '{}' not in ('active', 'paused', 'archived')) then
-        return format('state %s is not one of active, paused, archived', left(p_value::text, 80));
-      end if;
+      case
+        when p_table_name = 'aiMissions' and (jsonb_typeof(p_value) <> 'string' or p_value #>> '{}' not in ('active', 'paused', 'done', 'archived'))
+          then format('state %s is not one of active, paused, done, archived', left(p_value::text, 80))
+        when p_table_name = 'agents' and (jsonb_typeof(p_value) <> 'string' or p_value #>> '{}' not in ('active', 'paused', 'archived'))
+          then format('state %s is not one of active, paused, archived', left(p_value::text, 80))
+      end
     when 'nextRunAt' then
-      if jsonb_typeof(p_value) <> 'null' and mana_ai_private.stamp_us(p_value) is null then
-        return format('nextRunAt %s is not an ISO-8601 instant or null', left(p_value::text, 80));
-      end if;
+      case when jsonb_typeof(p_value) <> 'null' and mana_ai_private.stamp_us(p_value) is null
+        then format('nextRunAt %s is not an ISO-8601 instant or null', left(p_value::text, 80)) end
     when 'createdAt' then
-      if mana_ai_private.stamp_us(p_value) is null then
-        return format('createdAt %s is not an ISO-8601 instant', left(p_value::text, 80));
-      end if;
+      case when mana_ai_private.stamp_us(p_value) is null
+        then format('createdAt %s is not an ISO-8601 instant', left(p_value::text, 80)) end
     when 'agentId' then
-      if jsonb_typeof(p_value) not in ('string', 'null') then
-        return 'agentId is not a string';
-      end if;
+      case when jsonb_typeof(p_value) not in ('string', 'null') then 'agentId is not a string' end
     when 'cadence' then
       -- cadence_error's reasons already name the cadence ("unknown cadence kind…", "cron cadence: …")
-      v_reason := mana_ai_private.cadence_error(p_value);
-      if v_reason is not null then
-        return v_reason;
-      end if;
+      mana_ai_private.cadence_error(p_value)
     when 'name' then
-      if jsonb_typeof(p_value) not in ('string', 'null') then
-        return 'name is not a string';
-      end if;
+      case when jsonb_typeof(p_value) not in ('string', 'null') then 'name is not a string' end
     when 'maxConcurrentMissions' then
-      if jsonb_typeof(p_value) not in ('number', 'null') then
-        return format('maxConcurrentMissions %s is not a number', left(p_value::text, 80));
-      end if;
-    else
-      null;
-  end case;
-  return null;
-end
+      case when jsonb_typeof(p_value) not in ('number', 'null')
+        then format('maxConcurrentMissions %s is not a number', left(p_value::text, 80)) end
+  end
 $$;
 comment on function mana_ai_private.field_problem(text, text, jsonb) is
   'Why a by-value field of an ai mission or agent is unusable (NULL when it is fine).';

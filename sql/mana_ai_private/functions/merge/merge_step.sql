@@ -15,10 +15,13 @@ create or replace function mana_ai_private.merge_step(p_state mana_ai_private.fo
   returns mana_ai_private.fold_state
   language plpgsql immutable parallel safe
   set search_path = pg_catalog, pg_temp
+  -- the queries take the row's values as parameters: without this, PL/pgSQL may re-plan them per call
+  set plan_cache_mode = force_generic_plan
 as $$
 declare
   s mana_ai_private.fold_state := coalesce(p_state, row(false, '{}', '{}', null, null)::mana_ai_private.fold_state);
   v_applied jsonb;
+  v_vals jsonb;
   v_current bigint;
   v_id text := p_offer.change_id::text;
 begin
@@ -66,8 +69,10 @@ begin
     return s;
   end if;
 
-  select jsonb_object_agg(e.key, jsonb_build_array(e.value, v_id))
-    into v_applied
+  -- one query: the offered keys that win, and the by-value ones among them
+  select jsonb_object_agg(e.key, jsonb_build_array(e.value, v_id)),
+         coalesce(jsonb_object_agg(e.key, p_offer.vals -> e.key) filter (where p_offer.vals ? e.key), '{}')
+    into v_applied, v_vals
     from jsonb_each(p_offer.stamps) e
    where coalesce((s.fields -> e.key ->> 0)::bigint, s.updated_at_us) is null
       or (e.value <> 'null'::jsonb and e.value::text::bigint >= coalesce((s.fields -> e.key ->> 0)::bigint, s.updated_at_us));
@@ -75,12 +80,12 @@ begin
     return s;
   end if;
   s.fields := s.fields || v_applied;
-  if p_offer.vals <> '{}'::jsonb then
-    s.vals := s.vals || coalesce((select jsonb_object_agg(v.key, v.value) from jsonb_each(p_offer.vals) v where v_applied ? v.key), '{}');
-    if v_applied ? 'updatedAt' then
+  if v_vals <> '{}'::jsonb then
+    s.vals := s.vals || v_vals;
+    if v_vals ? 'updatedAt' then
       s.updated_at_us := mana_ai_private.stamp_us(s.vals -> 'updatedAt');
     end if;
-    if v_applied ? 'deletedAt' then
+    if v_vals ? 'deletedAt' then
       s.deleted_at_us := mana_ai_private.stamp_us(s.vals -> 'deletedAt');
     end if;
   end if;
