@@ -9,6 +9,12 @@ import { migrateDatabase } from '../db/migrate.js';
 import { coerceError, errorFields } from '../errors.js';
 import { createLogger } from '../log.js';
 import { loadAdminConfig } from '../config.js';
+import { explainCommand } from './explain.js';
+import { grantCommand } from './grant.js';
+import { keygenCommand } from './keygen.js';
+import { rebuildCommand } from './rebuild.js';
+import { statusCommand } from './status.js';
+import { tickCommand } from './tick.js';
 
 export interface CliIo {
   env: NodeJS.ProcessEnv;
@@ -97,6 +103,13 @@ Environment:
       return 0;
     },
   },
+  // The operator's surface: each command's logic and --help text live in its own module.
+  status: statusCommand,
+  explain: explainCommand,
+  tick: tickCommand,
+  rebuild: rebuildCommand,
+  keygen: keygenCommand,
+  grant: grantCommand,
 };
 
 function help(): string {

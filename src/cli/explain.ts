@@ -1,0 +1,162 @@
+/**
+ * `mana-ai explain <missionId> [--user <id>]`: why a mission is or is not due. The decisions live in
+ * `mana_ai.explain_mission()` (read as the admin in a READ ONLY transaction); this module formats them.
+ * Exit codes: 0 explained, 1 no such mission, 2 usage error or an id several users share (names them).
+ */
+import { parseOptions, stringOption, UsageError, withUsage } from './args.js';
+import type { CliIo } from './commands.js';
+import { withAdminClient } from './db.js';
+import { formatSeconds, jsonLine, plural, table } from './format.js';
+
+/** One ledger run as explain_mission lists it (newest slot first). */
+export interface ExplainedRun {
+  runId: number;
+  slot: string;
+  status: string;
+  attempts: number;
+  worker: string | null;
+  errorClass: string | null;
+  lastError: string | null;
+  iterationId: string | null;
+  finishedAt: string | null;
+  retryAt: string | null;
+}
+
+/** What `mana_ai.explain_mission()` returns; the optional parts are absent for not-found/ambiguous. */
+export interface Explanation {
+  missionId: string;
+  userId: string | null;
+  now: string;
+  found: boolean;
+  verdict: string;
+  due: boolean;
+  summary: string;
+  users?: string[];
+  notes?: string[];
+  mission?: {
+    present: boolean; deleted: boolean; state: string | null; agentId: string | null; cadence: unknown;
+    cadenceError: string | null; nextRunAt: string | null; nextRunAtStored: unknown; dueAt: string | null;
+    nextSlotIfRunNow: string | null; rowsApplied: number; lastChangeAt: string | null;
+  };
+  agent?: {
+    id: string; resolved: boolean; found: boolean; present: boolean | null; deleted: boolean | null;
+    state: string | null; name: string | null; quota: number | null; runningLive: number | null;
+  } | null;
+  gate?: string | null;
+  slot?: {
+    at: string; dueNow: boolean; lateBySeconds: number | null; dueInSeconds: number | null;
+    run: { runId: number; status: string; attempts: number; worker: string | null; quotaBlocked: boolean } | null;
+  } | null;
+  runs?: ExplainedRun[];
+  quarantine?: { at: string; reason: string; applied: boolean }[];
+}
+
+const USAGE = `mana-ai explain <missionId> [--user <id>] [--json]
+
+Why this mission is or is not due, from mana_ai.explain_mission(user, mission) (psql:
+select mana_ai.explain_mission('<user>', '<mission>');). It walks the decisions in the order SQL
+applies them and names the first that stops the mission: not projected, folded away, deleted, state
+not active (e.g. paused), no next slot (nextRunAt unset or unparseable, manual cadence), agent archived
+or paused, slot still ahead; for a due mission it says what the ledger does with the slot (not yet
+enqueued, queued, held back by the agent's quota, running, failed with its retry time, dead).
+Also shown: the cadence and its cadence_error, the agent, the next slot a run now would set, the last
+runs with their errors and quarantined rows of the mission.
+
+Read-only. Connects as the admin (MANA_AI_ADMIN_DATABASE_URL, falling back to SYNC_DATABASE_URL).
+
+Options:
+  --user <id>   the mission's user; needed when several users have a mission with this id
+  --json        the SQL function's JSON instead of text
+
+Exit codes: 0 explained, 1 no such mission, 2 bad usage or an ambiguous id (the users are listed).
+`;
+
+/** Reads the explanation as the admin (read-only). */
+export async function explainMission(env: CliIo['env'], missionId: string, userId: string | undefined): Promise<Explanation> {
+  return withAdminClient(env, 'explain', async (client) => {
+    const { rows } = await client.query<{ e: Explanation }>('select mana_ai.explain_mission($1, $2) as e', [userId ?? null, missionId]);
+    return rows[0]!.e;
+  }, { readOnly: true });
+}
+
+const yesNo = (b: boolean | null | undefined): string => (b ? 'yes' : 'no');
+
+function agentLine(e: Explanation): string {
+  const a = e.agent;
+  if (!a) return 'none (legacy principal: no gate, no quota)';
+  if (!a.resolved) {
+    const why = !a.found ? 'does not exist' : !a.present ? 'folded away' : 'is deleted';
+    return `${a.id} ${why} → runs as the legacy principal (no gate, no quota)`;
+  }
+  return `${a.id}${a.name ? ` "${a.name}"` : ''}: ${a.state ?? 'no state'}, quota ${a.quota ?? '-'}, ${a.runningLive ?? 0} running with a live lease`;
+}
+
+function slotLine(e: Explanation): string {
+  const s = e.slot;
+  if (!s) return 'none';
+  const when = s.dueNow ? `due, ${formatSeconds(s.lateBySeconds ?? 0)} late` : `in ${formatSeconds(s.dueInSeconds ?? 0)}`;
+  const run = s.run
+    ? `run ${s.run.runId} ${s.run.status}${s.run.quotaBlocked ? ' (held back by the quota)' : ''}, attempt ${s.run.attempts}`
+    : 'no run yet';
+  return `${s.at} (${when}); ${run}`;
+}
+
+/** The human form of an {@link Explanation}. */
+export function formatExplanation(e: Explanation): string {
+  const head = `mission ${e.missionId}${e.userId ? ` of user ${e.userId}` : ''}: ${e.verdict}`;
+  if (!e.found || !e.mission) return `${head}\n  ${e.summary}\n`;
+  const m = e.mission;
+  const cadence = `${JSON.stringify(m.cadence ?? null)}${m.cadenceError ? `  INVALID — cadence_error: ${m.cadenceError}` : ''}`;
+  const stored = m.nextRunAtStored === null || m.nextRunAtStored === undefined ? 'not set' : JSON.stringify(m.nextRunAtStored);
+  const lines = [
+    head,
+    `  ${e.summary}`,
+    '',
+    `record      present ${yesNo(m.present)}, deleted ${yesNo(m.deleted)}, state ${m.state ?? '(none)'}`,
+    `cadence     ${cadence}`,
+    `nextRunAt   ${stored}${m.nextRunAt && JSON.stringify(m.nextRunAt) !== stored ? ` (= ${m.nextRunAt})` : ''}`,
+    `slot        ${slotLine(e)}`,
+    `agent       ${agentLine(e)}`,
+    `gate        ${e.gate ?? 'none'}`,
+    `after a run nextRunAt would be ${m.nextSlotIfRunNow ?? 'null (the mission stops being due)'}`,
+    `as of ${e.now}; ${plural(Number(m.rowsApplied), 'row')} folded, the last at ${m.lastChangeAt ?? '-'}`,
+  ];
+  if (e.notes && e.notes.length > 0) lines.push('', 'notes:', ...e.notes.map((n) => `  - ${n}`));
+  const runs = e.runs ?? [];
+  lines.push('', runs.length === 0 ? 'last runs: none' : 'last runs:');
+  if (runs.length > 0) {
+    lines.push(table(['run', 'slot', 'status', 'attempts', 'worker', 'error'], runs.map((r) => [
+      r.runId, r.slot, r.status, r.attempts, r.worker,
+      r.lastError === null && r.errorClass === null ? null : `${r.errorClass ?? 'error'}: ${r.lastError ?? ''}`,
+    ])).trimEnd());
+  }
+  const q = e.quarantine ?? [];
+  if (q.length > 0) {
+    lines.push('', 'quarantined rows:', ...q.map((x) => `  ${x.at}  ${x.applied ? 'applied' : 'skipped'}  ${x.reason}`));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The `explain` command. */
+export const explainCommand = {
+  summary: 'why a mission is or is not due: state, agent gate, cadence and cadence_error, slot, last runs (admin)',
+  usage: USAGE,
+  run(args: string[], io: CliIo): Promise<number> {
+    return withUsage('explain', io, async () => {
+      const parsed = parseOptions(args, { user: { type: 'string' }, json: { type: 'boolean' } }, 1);
+      const missionId = parsed.positionals[0];
+      if (!missionId) throw new UsageError('a mission id is required');
+      const user = stringOption(parsed, 'user');
+      if (user === '') throw new UsageError('--user needs a user id');
+      const e = await explainMission(io.env, missionId, user);
+      if (parsed.values.json) io.stdout(jsonLine(e));
+      if (e.verdict === 'ambiguous') {
+        io.stderr(`mana-ai explain: ${(e.users ?? []).length} users have a mission with id ${missionId}: ${(e.users ?? []).join(', ')}\n` +
+          `Run again with --user <id>, e.g. mana-ai explain ${missionId} --user ${(e.users ?? [])[0] ?? '<id>'}\n`);
+        return 2;
+      }
+      if (!parsed.values.json) io.stdout(formatExplanation(e));
+      return e.found ? 0 : 1;
+    });
+  },
+};
