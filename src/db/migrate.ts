@@ -48,6 +48,11 @@ export async function migrateDatabase(options: MigrateOptions): Promise<MigrateR
   const sqlDir = options.sqlDir ?? SQL_DIR;
   const client = new pg.Client({ connectionString: options.databaseUrl, application_name: 'mana-ai migrate' });
   client.on('error', (error) => logger.error('migrate connection error', { message: error.message }));
+  // WARNINGs raised by the SQL (e.g. an existing sync_changes without FORCE RLS) are for the operator;
+  // NOTICEs are the "already exists, skipping" chatter of a re-run.
+  client.on('notice', (notice) => {
+    if (notice.severity === 'WARNING') logger.warn(notice.message ?? 'database warning', { hint: notice.hint });
+  });
   await client.connect();
   const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
     try {

@@ -1,0 +1,110 @@
+/**
+ * migrate against fresh databases of the throwaway cluster: idempotence, the pg_cron-less path, and
+ * an existing sync_changes table (as the sync server creates it) that must never be weakened.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, describe, test } from 'node:test';
+import pg from 'pg';
+import { migrateDatabase } from '../../../src/db/migrate.js';
+import { createLogger } from '../../../src/log.js';
+
+function urlFor(db: string): string {
+  return `postgresql://${process.env.PGUSER ?? 'postgres'}@localhost:${process.env.PGPORT ?? '5432'}/${db}?host=${encodeURIComponent(process.env.PGHOST ?? '')}`;
+}
+
+const created: string[] = [];
+async function emptyDatabase(): Promise<{ name: string; url: string }> {
+  const name = `m_${randomBytes(5).toString('hex')}`;
+  const c = new pg.Client({ connectionString: urlFor('postgres') });
+  await c.connect();
+  await c.query(`create database ${name}`);
+  await c.end();
+  created.push(name);
+  return { name, url: urlFor(name) };
+}
+async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<T>(sql)).rows;
+  } finally {
+    await c.end();
+  }
+}
+function collector() {
+  const lines: Array<Record<string, unknown>> = [];
+  return { lines, logger: createLogger({ level: 'debug', write: (l) => lines.push(JSON.parse(l)) }) };
+}
+
+describe('mana-ai migrate', () => {
+  after(async () => {
+    const c = new pg.Client({ connectionString: urlFor('postgres') });
+    await c.connect();
+    for (const name of created) await c.query(`drop database if exists ${name} with (force)`);
+    await c.end();
+  });
+
+  test('a fresh database without pg_cron: everything applied, the timer fallback named, a second run changes nothing', async () => {
+    const db = await emptyDatabase();
+    const first = collector();
+    const r1 = await migrateDatabase({ databaseUrl: db.url, logger: first.logger, timezone: 'Asia/Tokyo' });
+    assert.deepEqual(r1.migrationsApplied, ['00001_init.sql']);
+    assert.equal(r1.objectsChanged, true);
+    assert.equal(r1.pgCron, false);
+    assert.ok(first.lines.some((l) => String(l.msg).includes('the listener timer will tick instead')), 'says the listener timer ticks');
+    const [tz] = await query<{ tz: string }>(db.url, `select mana_ai.runtime_settings() ->> 'timezone' as tz`);
+    assert.equal(tz!.tz, 'Asia/Tokyo', 'MANA_AI_TIMEZONE is stored');
+
+    const snapshot = `select (select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname in ('mana_ai', 'mana_ai_private')) as functions,
+                             (select string_agg(sha1, ',') from mana_ai_private.sql_objects) as objects,
+                             (select count(*) from mana_ai_private.migrations) as migrations`;
+    const before = await query(db.url, snapshot);
+    const second = collector();
+    const r2 = await migrateDatabase({ databaseUrl: db.url, logger: second.logger });
+    assert.deepEqual(r2.migrationsApplied, []);
+    assert.equal(r2.objectsChanged, false);
+    assert.deepEqual(await query(db.url, snapshot), before, 'the second run is a no-op');
+    const [tz2] = await query<{ tz: string }>(db.url, `select mana_ai.runtime_settings() ->> 'timezone' as tz`);
+    assert.equal(tz2!.tz, 'Asia/Tokyo', 'an unset MANA_AI_TIMEZONE leaves the stored zone alone');
+  });
+
+  test('the compat sync_changes table is created exactly like the sync server creates it', async () => {
+    const db = await emptyDatabase();
+    await migrateDatabase({ databaseUrl: db.url, logger: collector().logger });
+    const [t] = await query<{ rls: boolean; force: boolean }>(db.url,
+      `select relrowsecurity as rls, relforcerowsecurity as force from pg_class where oid = 'public.sync_changes'::regclass`);
+    assert.deepEqual(t, { rls: true, force: true });
+    const policies = await query<{ policyname: string; qual: string; with_check: string }>(db.url,
+      `select policyname, qual, with_check from pg_policies where tablename = 'sync_changes'`);
+    assert.deepEqual(policies.map((p) => p.policyname), ['sync_changes_user_isolation']);
+    assert.match(policies[0]!.qual, /current_setting\('app\.current_user_id'::text, true\)/);
+    const indexes = await query<{ indexname: string }>(db.url, `select indexname from pg_indexes where tablename = 'sync_changes' order by 1`);
+    assert.deepEqual(indexes.map((i) => i.indexname),
+      ['idx_sync_changes_since', 'idx_sync_changes_table_record', 'idx_sync_changes_user_app', 'sync_changes_pkey']);
+  });
+
+  test('an existing sync_changes table is left as it is: its policies are not touched and RLS is never weakened', async () => {
+    const db = await emptyDatabase();
+    // the sync server's own table, with a policy of its own and RLS enabled but not forced
+    await query(db.url, `create table public.sync_changes (
+        id uuid primary key default gen_random_uuid(), app_id text not null, table_name text not null,
+        record_id text not null, user_id text not null, op text not null, data jsonb,
+        field_timestamps jsonb default '{}', client_id text not null, created_at timestamptz not null default now(),
+        schema_version int not null default 1, actor jsonb);
+      alter table public.sync_changes enable row level security;
+      create policy server_policy on public.sync_changes using (user_id = current_setting('app.current_user_id', true));`);
+    const logs = collector();
+    await migrateDatabase({ databaseUrl: db.url, logger: logs.logger });
+    const [t] = await query<{ rls: boolean; force: boolean }>(db.url,
+      `select relrowsecurity as rls, relforcerowsecurity as force from pg_class where oid = 'public.sync_changes'::regclass`);
+    assert.deepEqual(t, { rls: true, force: false }, 'RLS flags unchanged');
+    assert.ok(logs.lines.some((l) => l.level === 'warn' && String(l.msg).includes('without ENABLE + FORCE ROW LEVEL SECURITY')),
+      'the operator is warned that the existing table does not force RLS');
+    const policies = await query<{ policyname: string }>(db.url, `select policyname from pg_policies where tablename = 'sync_changes'`);
+    assert.deepEqual(policies.map((p) => p.policyname), ['server_policy'], 'no policy added or removed');
+    const triggers = await query<{ tgname: string }>(db.url,
+      `select tgname from pg_trigger where tgrelid = 'public.sync_changes'::regclass and not tgisinternal`);
+    assert.deepEqual(triggers.map((r) => r.tgname), ['_500_project'], 'only the projection trigger is added');
+  });
+});
