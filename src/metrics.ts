@@ -41,6 +41,8 @@ export const SQL_COUNTERS = {
   skippedPaused: 'agent_decisions:skipped-paused',
   skippedArchived: 'agent_decisions:skipped-archived',
   skippedConcurrency: 'agent_decisions:skipped-concurrency',
+  /** Runs that died: finished by fail_run or by a tick, wherever the last attempt ended. */
+  runsDead: 'runs:dead',
 } as const;
 
 /** Reads the cumulative SQL-side counters, keyed by {@link SQL_COUNTERS} values. */
@@ -126,6 +128,17 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
   });
   for (const decision of AGENT_DECISIONS) agentDecisions.inc({ decision }, 0);
+  // outcome="dead" is read from SQL: a run also dies in a tick (lease expired on its last attempt),
+  // where no listener sees it. The other outcomes are this listener's own.
+  const runs = new Counter<'outcome'>({
+    name: 'mana_ai_runs_total', help: 'Runs finished, by outcome (dead: database-wide, from SQL)',
+    labelNames: ['outcome'], registers,
+    async collect() {
+      const v = pick(await sql.read(), SQL_COUNTERS.runsDead);
+      if (v !== undefined) { this.remove({ outcome: 'dead' }); this.inc({ outcome: 'dead' }, v); }
+    },
+  });
+  for (const outcome of RUN_OUTCOMES) runs.inc({ outcome }, 0);
 
   return {
     registry,
@@ -150,7 +163,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     grantScopeViolations: counter('mana_ai_grant_scope_violations_total', 'Allowlist misses; must stay 0', ['table']),
     grantSkips: counter('mana_ai_grant_skips_total', 'Grants not used', ['reason'], { reason: GRANT_SKIP_REASONS }),
     agentDecisions,
-    runs: counter('mana_ai_runs_total', 'Runs finished, by outcome', ['outcome'], { outcome: RUN_OUTCOMES }),
+    runs,
     runClaims: counter('mana_ai_run_claims_total', 'Runs claimed by this listener'),
     leaseExtensions: counter('mana_ai_lease_extensions_total', 'Lease heartbeats', ['result'],
       { result: LEASE_RESULTS }),

@@ -196,6 +196,7 @@ function ledgerFailure(
     metrics.runs.inc({ outcome: 'superseded' });
     return { outcome: 'superseded', missionId };
   }
-  metrics.runs.inc({ outcome: status });
+  // dead is counted in SQL (finish_exhausted_run), which also sees the runs a tick finishes
+  if (status === 'failed') metrics.runs.inc({ outcome: 'failed' });
   return { outcome: status, missionId, parseFailure, planProduced, message };
 }

@@ -48,6 +48,8 @@ begin
            retry_at = null,
            updated_at = pg_catalog.now()
      where r.run_id = p_run_id;
+    -- counted here, whoever finished it (fail_run or tick): mana_ai_runs_total{outcome="dead"}
+    perform mana_ai_private.count_many('{"runs:dead": 1}');
     return jsonb_build_object('status', 'dead', 'nextRunAt', v_res -> 'nextRunAt', 'stamp', v_res -> 'stamp',
                               'changeId', v_res -> 'changeId');
   exception when others then
