@@ -9,6 +9,10 @@
 --              candidates before any limit, so one busy agent never starves the others; a quota of 0
 --              blocks everything; the legacy principal (no resolved agent) has no quota.
 -- STABLE and lock-free: claim_runs locks what it picks; tick() only counts the blocked ones.
+-- settings.max_attempts is read as a scalar subquery (one InitPlan), not joined: the one-row settings
+-- table is never analyzed (autovacuum needs 50 changes), so a join was estimated at ~570 rows, which
+-- multiplied the plan cost over jit_above_cost and made every claim pay ~50 ms of JIT compilation
+-- from about a thousand open runs on (test/chaos/08-many-listeners.test.ts).
 -- Test: test/sql/mana_ai_private/functions/claim_candidates.sql
 create or replace function mana_ai_private.claim_candidates(p_now timestamptz)
   returns table (run_id bigint, user_id text, mission_id text, slot timestamptz, status text, attempts int,
@@ -24,7 +28,7 @@ as $$
                                 order by r.slot, r.mission_id, r.run_id)
            end as rn
       from mana_ai.runs r
-      cross join mana_ai_private.settings s
+      cross join (select (select s.max_attempts from mana_ai_private.settings s) as max_attempts) s
       join mana_ai_private.due_missions d
         on d.user_id = r.user_id
        and d.mission_id = r.mission_id
