@@ -1,7 +1,7 @@
 # mana-ai runner. `make` lists the targets. Tests and benchmarks run in throwaway clusters.
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
-.PHONY: help setup deps build typecheck test test-sql test-ts clean
+.PHONY: help setup deps build typecheck run test test-sql test-ts clean
 
 WITH_CLUSTER := test/support/with-cluster.sh
 TS_TESTS = $(shell find test/ts -name '*.test.ts' | sort)
@@ -20,6 +20,12 @@ build: ## compile src/ to dist/
 
 typecheck: ## tsc --noEmit over src, test and bench
 	npx tsc -p tsconfig.json
+
+run: ## the whole product here: deps, dev cluster in .dev/pg, migrate, demo data, fake LLM, listener (Ctrl-C stops all; RESET=1 starts over)
+	@test/support/install-deps.sh
+	@if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci; fi
+	@[ -f dist/cli/main.js ] || npm run build
+	@node --import tsx src/dev/run.ts $(if $(RESET),--reset)
 
 test: ## everything CI runs: typecheck, pgTAP, node:test, in a fresh throwaway cluster
 	$(MAKE) typecheck
