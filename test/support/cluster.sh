@@ -67,7 +67,7 @@ CONF
       as_pg "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >/dev/null 2>&1 \
         || { pid=$(head -n1 "$dir/data/postmaster.pid" 2>/dev/null || true); [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true; }
     fi
-    [ "$cmd" = destroy ] && rm -rf "$dir"
+    if [ "$cmd" = destroy ]; then rm -rf "$dir"; fi
     ;;
   env)
     print_env "$(cd "$dir" && pwd)"
