@@ -217,9 +217,10 @@ const COLUMNS = '(id, app_id, table_name, record_id, user_id, op, data, field_ti
 /**
  * One multi-row `INSERT … VALUES (…), (…)` statement per `perStatement` rows, each statement in its own
  * transaction with `app.current_user_id` set to the first row's user (the superuser bypasses RLS, so
- * mixed-user statements work too). Returns the ids in row order.
+ * mixed-user statements work too). `target` is a pool, or a URL: then every statement gets a fresh
+ * connection (for a database that may go away under it). Returns the ids in row order.
  */
-export async function insertRows(pool: pg.Pool, rows: readonly RawRow[], perStatement = 200): Promise<string[]> {
+export async function insertRows(target: pg.Pool | string, rows: readonly RawRow[], perStatement = 200): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < rows.length; i += perStatement) {
     const chunk = rows.slice(i, i + perStatement);
@@ -234,17 +235,30 @@ export async function insertRows(pool: pg.Pool, rows: readonly RawRow[], perStat
       return `($${b + 1}::uuid, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7}::jsonb, $${b + 8}::jsonb, $${b + 9}, ` +
         `coalesce($${b + 10}::timestamptz, now()), $${b + 11}::int)`;
     });
-    const client = await pool.connect();
+    const statement = async (client: pg.ClientBase) => {
+      try {
+        await client.query('begin');
+        await client.query(`select set_config('app.current_user_id', $1, true)`, [chunk[0]!.userId]);
+        await client.query(`insert into public.sync_changes ${COLUMNS} values ${tuples.join(', ')}`, params);
+        await client.query('commit');
+      } catch (error) {
+        await client.query('rollback').catch(() => undefined);
+        throw error;
+      }
+    };
+    if (typeof target === 'string') {
+      await withClient(target, statement);
+      continue;
+    }
+    const client = await target.connect();
+    let failed: Error | undefined;
     try {
-      await client.query('begin');
-      await client.query(`select set_config('app.current_user_id', $1, true)`, [chunk[0]!.userId]);
-      await client.query(`insert into public.sync_changes ${COLUMNS} values ${tuples.join(', ')}`, params);
-      await client.query('commit');
+      await statement(client);
     } catch (error) {
-      await client.query('rollback').catch(() => undefined);
+      failed = error as Error;
       throw error;
     } finally {
-      client.release();
+      client.release(failed); // a failed client is discarded, not reused
     }
   }
   return ids;

@@ -1,0 +1,198 @@
+/**
+ * Scenario 2: Postgres itself goes away under load. The test owns a private cluster (cluster.sh in a
+ * temp dir, migrated with the real CLI) because it stops it: `pg_ctl stop -m fast` in one case,
+ * `-m immediate` (a crash, recovery at start) in the other, 3 s down, then started again.
+ *
+ * Load: missions due now that are being planned (LLM calls of 400 ms in flight when the server goes),
+ * missions that become due during the outage, missions that become due after it, and a device that keeps
+ * inserting a due mission every 150 ms throughout (its inserts fail while the server is down; a row
+ * counts as expected iff it is in sync_changes afterwards). Every expected mission must get exactly
+ * one iteration.
+ *
+ * The listener runs under a supervisor loop: if the process exits it is restarted after 500 ms, as
+ * systemd/Kubernetes would. What happens is recorded: with a 3 s outage pg-listen reconnects within
+ * its retryTimeout (the product configures 60 s), so the process stays up, and the `connected` event
+ * runs a tick and a drain (the rescan). Not exercised here, to keep the suite bounded (read from
+ * src/listen/listener.ts and src/cli/commands.ts): an outage longer than 60 s makes pg-listen emit
+ * `error`, the process logs "LISTEN connection failed for good" and exits 1 for its supervisor.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import {
+  checkIntegrity, createMigratedDatabase, insertRows, killAll, recordResult, serveEnv, sleep, spawnServe, startOwnCluster,
+  terminate, until, type Expected, type OwnCluster, type ServeProcess,
+} from '../support/chaos-kit.js';
+import { missionRow } from '../support/e2e-kit.js';
+import { planText, startFakeLlm, type FakeLlm } from '../support/fake-llm.js';
+
+const DB = 'chaos_restart';
+
+const supervisors = new Set<{ halt(): void }>();
+
+/** Keeps one listener process running: restarts it after 500 ms whenever it exits (at most 20 times). */
+function supervise(name: string, env: Record<string, string>) {
+  const exits: (number | string)[] = [];
+  const processes: ServeProcess[] = [];
+  let stopped = false;
+  const launch = (): ServeProcess => {
+    const proc = spawnServe(`${name}.${processes.length}`, env);
+    processes.push(proc);
+    void proc.exited.then(async (code) => {
+      if (stopped) return;
+      exits.push(code);
+      await sleep(500);
+      if (!stopped && exits.length < 20) launch();
+    });
+    return proc;
+  };
+  const first = launch();
+  const handle = {
+    first,
+    exits,
+    current: () => processes.at(-1)!,
+    logs: () => processes.flatMap((p) => p.logs()),
+    stderr: () => processes.map((p) => p.stderr.join('')).join('\n'),
+    halt() {
+      stopped = true;
+    },
+    async stop() {
+      stopped = true;
+      return terminate(processes.at(-1)!);
+    },
+  };
+  supervisors.add(handle);
+  return handle;
+}
+
+describe('scenario 2: Postgres restarts under load', () => {
+  let cluster: OwnCluster;
+  let admin: pg.Pool;
+  let llm: FakeLlm;
+  /** A new superuser pool (the old one's connections died with the server). */
+  const reconnect = async () => {
+    await admin?.end().catch(() => undefined);
+    admin = new pg.Pool({ connectionString: cluster.url('postgres', DB), max: 4, connectionTimeoutMillis: 2_000 });
+    admin.on('error', () => undefined); // idle connections die with the server
+  };
+
+  before(async () => {
+    cluster = await startOwnCluster();
+    await createMigratedDatabase(cluster, DB);
+    await reconnect();
+    llm = await startFakeLlm();
+    llm.setDefault({ content: planText({ summary: 'Nichts', steps: [] }), delayMs: 400 });
+  });
+  after(async () => {
+    for (const s of supervisors) s.halt();
+    await killAll();
+    await llm?.close();
+    await admin?.end().catch(() => undefined);
+    cluster?.destroy();
+  });
+
+  for (const mode of ['fast', 'immediate'] as const) {
+    test(`pg_ctl stop -m ${mode} for 3 s while runs are in flight: every mission planned exactly once`, async (t) => {
+      const prefix = `pg-${mode}`;
+      const env = serveEnv(cluster.url('mana_ai_test_listener', DB), llm.url, {
+        MANA_AI_LEASE_MS: '1500', MANA_AI_CONCURRENCY: '4', TICK_INTERVAL_MS: '60000',
+      });
+      const listener = supervise(`listener-${mode}`, env);
+      const port = await listener.first.started();
+      const health = async () => fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(5_000) })
+        .then((r) => r.status, () => 0);
+
+      const now = Date.now();
+      const at = (ms: number) => new Date(now + ms).toISOString();
+      const rows = [];
+      for (let i = 0; i < 20; i += 1) rows.push(missionRow(`${prefix}-u${i % 4}`, `${prefix}-now-${i}`, { title: `${prefix} now ${i}` }));
+      for (let i = 0; i < 10; i += 1) {
+        rows.push(missionRow(`${prefix}-u${i % 4}`, `${prefix}-during-${i}`, { title: `${prefix} during ${i}`, nextRunAt: at(2_500) }));
+      }
+      for (let i = 0; i < 5; i += 1) {
+        rows.push(missionRow(`${prefix}-u${i % 4}`, `${prefix}-after-${i}`, { title: `${prefix} after ${i}`, nextRunAt: at(9_000) }));
+      }
+      rows.sort((a, b) => a.userId.localeCompare(b.userId));
+      await insertRows(admin, rows, 10);
+
+      // A device that keeps syncing new due missions, before, during and after the outage.
+      let inserting = true;
+      let attempted = 0;
+      let failed = 0;
+      // A connection per insert, like a device's push reaching the sync server.
+      const deviceErrors: string[] = [];
+      const device = (async () => {
+        while (inserting) {
+          const id = `${prefix}-stream-${attempted}`;
+          attempted += 1;
+          await insertRows(cluster.url('postgres', DB), [missionRow(`${prefix}-u9`, id, { title: `${prefix} stream ${attempted}` })]).catch((e: Error) => {
+            failed += 1;
+            deviceErrors.push(e.message.replace(/\/tmp\/\S+/, '<socket>'));
+          });
+          await sleep(150);
+        }
+      })();
+
+      const inFlight = async () => (await admin.query<{ n: number }>(
+        `select count(*)::int n from mana_ai.runs where status = 'running' and lease_until > now()`)).rows[0]!.n;
+      const requestsBefore = llm.requests.length;
+      await until(async () => (await inFlight()) >= 4 && llm.requests.length - requestsBefore >= 4, 10_000,
+        async () => `in flight: ${await inFlight()}, LLM requests ${llm.requests.length - requestsBefore}`, 20);
+      const heldAtStop = await inFlight();
+
+      const down = Date.now();
+      cluster.stop(mode);
+      const healthDown = await health();
+      await sleep(3_000);
+      cluster.start();
+      const outageMs = Date.now() - down;
+      assert.ok(down < now + 2_500 && now + 2_500 < down + outageMs, 'the "during" missions became due while the server was down');
+      await reconnect();
+
+      await sleep(2_000);
+      inserting = false;
+      await device;
+      t.diagnostic(`device errors: ${[...new Set(deviceErrors)].join(' | ')}`);
+
+      const { rows: present } = await admin.query<{ user_id: string; record_id: string }>(
+        `select distinct user_id, record_id from public.sync_changes where user_id like $1 || '%' and client_id = 'chaos-device'`, [prefix]);
+      const expected: Expected[] = present.map((r) => ({ userId: r.user_id, missionId: r.record_id }));
+      assert.equal(expected.length, rows.length + attempted - failed, 'every insert that did not fail is in the log');
+      const doneCount = async () => (await admin.query<{ n: number }>(
+        `select count(*)::int n from mana_ai.runs where user_id like $1 || '%' and status = 'done'`, [prefix])).rows[0]!.n;
+      await until(async () => (await doneCount()) === expected.length, 45_000, async () =>
+        `${await doneCount()} of ${expected.length} done; ${JSON.stringify((await admin.query(
+          `select status, count(*)::int from mana_ai.runs where user_id like $1 || '%' group by 1`, [prefix])).rows)}`);
+
+      const result = await checkIntegrity(admin, expected);
+      assert.deepEqual(result.problems, []);
+      assert.equal(result.lost, 0);
+      assert.equal(result.duplicated, 0);
+      assert.deepEqual(result.statuses, { done: expected.length });
+
+      const logs = listener.logs();
+      const lostLines = logs.filter((l) => l.msg === 'LISTEN connection lost: reconnecting').length;
+      const listening = logs.filter((l) => l.msg === 'listening').length;
+      const fatal = logs.filter((l) => l.msg === 'LISTEN connection failed for good').length;
+      assert.equal(healthDown, 503, '/health answers 503 while the database is down');
+      assert.equal(await health(), 200, '/health is 200 again');
+      const behaviour = listener.exits.length === 0
+        ? `process stayed up: LISTEN reconnected (${lostLines} reconnect attempts logged, LISTEN re-established ${listening - 1}x) and rescanned`
+        : `process exited ${listener.exits.join(',')} and was restarted ${listener.exits.length}x by the supervisor`;
+      t.diagnostic(`outage ${outageMs} ms; ${heldAtStop} runs leased with LLM calls open at the stop; ${behaviour}; fatal lines ${fatal}`);
+      t.diagnostic(`device inserts: ${attempted} tried, ${failed} failed during the outage`);
+      if (listener.exits.length === 0) {
+        assert.ok(listening >= 2, 'LISTEN was re-established after the restart');
+      }
+      assert.equal(await listener.stop(), 0);
+
+      recordResult({
+        scenario: `2 Postgres stop -m ${mode} + start`,
+        inputs: `${rows.length} missions (20 due, 10 due during the ${(outageMs / 1000).toFixed(1)} s outage, 5 after) + ${attempted - failed} streamed (${failed} inserts refused while down); ${heldAtStop} runs in flight`,
+        outcome: `${expected.length}/${expected.length} done once; ${behaviour}; /health 503 down, 200 after`,
+        lost: result.lost,
+        duplicated: result.duplicated,
+      });
+    });
+  }
+});
