@@ -205,7 +205,10 @@ export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T
 
 // ---- writing sync_changes like the sync server, many rows per statement ------------------------
 
-/** A row for {@link insertRows}: a SyncRow plus an optional explicit id and raw JSON text. */
+/**
+ * A row for {@link insertRows}: a SyncRow plus an optional explicit id and raw JSON text. Unlike
+ * db.sync, `data: null` is SQL NULL (a delete without data); JSON null needs `dataText: 'null'`.
+ */
 export interface RawRow extends SyncRow {
   id?: string;
   /** JSON text of `data` used as is (wins over `data`), e.g. nesting deeper than JSON.stringify can go. */
@@ -229,8 +232,8 @@ export async function insertRows(target: pg.Pool | string, rows: readonly RawRow
       const id = r.id ?? randomUUID();
       ids.push(id);
       const at = r.createdAt === undefined ? null : r.createdAt instanceof Date ? r.createdAt.toISOString() : r.createdAt;
-      params.push(id, r.appId ?? 'ai', r.table, r.recordId, r.userId, r.op, r.dataText ?? JSON.stringify(r.data),
-        JSON.stringify(r.fieldTimestamps ?? {}), r.clientId ?? 'chaos-device', at, r.schemaVersion ?? 1);
+      params.push(id, r.appId ?? 'ai', r.table, r.recordId, r.userId, r.op, r.dataText ?? (r.data === null ? null : JSON.stringify(r.data)),
+        r.fieldTimestamps === undefined ? '{}' : JSON.stringify(r.fieldTimestamps), r.clientId ?? 'chaos-device', at, r.schemaVersion ?? 1);
       const b = params.length - 11;
       return `($${b + 1}::uuid, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7}::jsonb, $${b + 8}::jsonb, $${b + 9}, ` +
         `coalesce($${b + 10}::timestamptz, now()), $${b + 11}::int)`;

@@ -84,8 +84,11 @@ begin
     -- by-value keys with their values, and the field-level problems, all from one pass over the keys.
     v_offer.action := 'upsert';
     if p_op = 'insert' then
+      -- created_at is the sync server's column: ±infinity or a year past ~287,000 is no stamp (its epoch
+      -- in µs does not fit a bigint, and raising here would fail the sync server's INSERT).
       v_e := coalesce(mana_ai_private.stamp_us(p_data -> 'updatedAt'), mana_ai_private.stamp_us(p_data -> 'createdAt'),
-                      (extract(epoch from p_created_at) * 1000000)::bigint);
+                      case when abs(extract(epoch from p_created_at)) < 9e12
+                           then (extract(epoch from p_created_at) * 1000000)::bigint end);
     end if;
     select coalesce(jsonb_object_agg(k.key, k.stamp) filter (where not k.unstamped), '{}'),
            coalesce(array_agg(k.key) filter (where k.unstamped), '{}'),
