@@ -27,8 +27,9 @@ run: ## the whole product here: deps, dev cluster in .dev/pg, migrate, demo data
 	@[ -f dist/cli/main.js ] || npm run build
 	@node --import tsx src/dev/run.ts $(if $(RESET),--reset)
 
-test: ## everything CI runs: typecheck, pgTAP, node:test, in a fresh throwaway cluster
+test: ## everything CI runs: typecheck, bench-smoke, pgTAP, node:test, in fresh throwaway clusters
 	$(MAKE) typecheck
+	$(MAKE) --no-print-directory bench-smoke
 	$(WITH_CLUSTER) $(MAKE) --no-print-directory test-sql test-ts
 
 test-sql: ## pgTAP files under test/sql via pg_prove (needs a cluster: use `make test`)
@@ -38,6 +39,13 @@ test-sql: ## pgTAP files under test/sql via pg_prove (needs a cluster: use `make
 test-ts: ## node:test files under test/ts (needs a cluster: use `make test`)
 	test/support/prepare-test-db.sh --template-only
 	node --import tsx --test --test-concurrency=2 $(TS_TESTS)
+
+.PHONY: bench bench-smoke
+bench: ## benchmarks B1-B7 side by side in a throwaway cluster (< 15 min); writes bench/results/latest.md and <date>-<n>cpu.md
+	$(WITH_CLUSTER) node --import tsx bench/run.ts --scale=full
+
+bench-smoke: ## the benchmarks at tiny sizes (< 60 s, targets not judged); `make test` runs it so they cannot rot
+	$(WITH_CLUSTER) node --import tsx bench/run.ts --scale=smoke
 
 clean: ## remove build output
 	rm -rf dist
