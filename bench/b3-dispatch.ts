@@ -24,8 +24,8 @@ import { benchDatabase, connect, insertDueMissions, type TestDb } from './lib/da
 import { startListener, type ListenerProcess } from './lib/listener.js';
 
 const SIZES = {
-  smoke: { ours: 30, graphile: 100, rounds: 2, warmOurs: 10, warmGraphile: 20, profile: 20 },
-  full: { ours: 2000, graphile: 8000, rounds: 4, warmOurs: 200, warmGraphile: 1000, profile: 1000 },
+  smoke: { ours: 30, graphile: 100, rounds: 2, warmOurs: 10, warmGraphile: 20, profile: 20, sameSlot: 30 },
+  full: { ours: 2000, graphile: 8000, rounds: 4, warmOurs: 200, warmGraphile: 1000, profile: 1000, sameSlot: 1000 },
 } as const;
 const CONCURRENCY = 16;
 const POLL_MS = 50;
@@ -113,6 +113,8 @@ export async function runB3(ctx: Ctx): Promise<BenchResult[]> {
 
     const profile = await profileRound(ctx, db, llm, admin, size.profile, (n, proc) => ours(n, proc));
 
+    profile.push('', ...(await sameSlotRound(ctx, db, llm, admin, size.sameSlot, rate(mine.at(-1)!), size.ours)));
+
     const oursRate = (mine.reduce((s, r) => s + r.n, 0) / mine.reduce((s, r) => s + r.ms, 0)) * 1000;
     const theirRate = (theirs.reduce((s, r) => s + r.n, 0) / theirs.reduce((s, r) => s + r.ms, 0)) * 1000;
     const value = oursRate / theirRate;
@@ -161,6 +163,83 @@ export async function runB3(ctx: Ctx): Promise<BenchResult[]> {
 }
 
 const rate = (r: Round) => (r.n / r.ms) * 1000;
+
+/**
+ * Diagnostic: n due missions that share one slot (as daily missions at the same local hour do). The plan
+ * of claim_candidates' join is captured first (auto_explain, in a rolled-back claim while no listener
+ * runs), then a listener drains them.
+ */
+async function sameSlotRound(
+  ctx: Ctx, db: TestDb, llm: FakeLlm, admin: pg.Client, n: number, distinctRate: number, distinctN: number,
+): Promise<string[]> {
+  const prefix = 'same-';
+  await insertDueMissions(admin, prefix, n, Math.max(1, Math.ceil(n / 20)), 0, true);
+  const notices: string[] = [];
+  const onNotice = (msg: { message?: string }) => notices.push(msg.message ?? '');
+  admin.on('notice', onNotice);
+  await admin.query(`load 'auto_explain'`);
+  await admin.query(`set auto_explain.log_min_duration = 0; set auto_explain.log_analyze = on; set auto_explain.log_timing = off;
+                     set auto_explain.log_nested_statements = on; set auto_explain.log_level = notice`);
+  await admin.query('begin');
+  const t0 = now();
+  await admin.query(`select count(*) from mana_ai.claim_runs('bench-explain', 16, 60000)`);
+  const claimMs = now() - t0;
+  await admin.query('rollback');
+  await admin.query('set auto_explain.log_min_duration = -1');
+  admin.off('notice', onNotice);
+  // claim_candidates' statement (the one with the row_number window); its join on the run's slot.
+  const lines = (notices.find((t) => t.includes('row_number()') && t.includes('from mana_ai.runs r')) ?? '').split('\n');
+  const condAt = lines.findIndex((l) => /(Merge Cond|Hash Cond|Index Cond|Join Filter):.*\bslot\b/.test(l));
+  let join: [string, string, string] | null = null;
+  let removed: string | undefined;
+  if (condAt >= 0) {
+    for (let i = condAt; i >= 0; i -= 1) {
+      const node = /(Merge Join|Hash Join|Nested Loop(?: Left Join)?)/.exec(lines[i]!);
+      if (node) {
+        join = ['', node[1]!, lines[condAt]!.trim()];
+        // "Rows Removed by …" is a per-loop average: multiply by the loops of the node it belongs to.
+        let loops = 1;
+        const totals: number[] = [];
+        for (const l of lines.slice(i, i + 14)) {
+          const nodeLoops = /loops=(\d+)/.exec(l)?.[1];
+          if (nodeLoops) loops = Number(nodeLoops);
+          const r = /Rows Removed by (?:Join )?Filter: (\d+)/.exec(l)?.[1];
+          if (r) totals.push(Number(r) * loops);
+        }
+        removed = totals.length > 0 && Math.max(...totals) > 0 ? String(Math.max(...totals)) : undefined;
+        break;
+      }
+    }
+  }
+
+  const proc = await startListener(ctx.listenerEntry, db, { llmUrl: llm.url, concurrency: CONCURRENCY });
+  const start = now();
+  try {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const { rows } = await admin.query<{ open: number }>(
+        `select count(*) filter (where status not in ('done', 'failed', 'dead', 'superseded'))::int as open
+           from mana_ai.runs where user_id like $1`, [`${prefix}%`]);
+      if (rows[0]!.open === 0) break;
+      if (Date.now() > deadline) throw new Error(`B3 same-slot round: ${rows[0]!.open} runs still open after 120 s`);
+      await sleep(POLL_MS);
+    }
+  } finally {
+    await proc.stop();
+  }
+  const ms = now() - start;
+  llm.requests.splice(0);
+  const r = (n / ms) * 1000;
+  ctx.log(`B3: ${n} runs sharing one slot: ${fmt(r)} runs/s`);
+  return [
+    `**Missions sharing one slot** (as daily missions at the same local hour do): ${n} due missions with one nextRunAt ran at ` +
+      `${fmt(r)} runs/s (${fmt(ms, 0)} ms), against ${fmt(distinctRate)} runs/s for ${distinctN} missions with distinct slots ` +
+      `in the last measured round. One claim_runs over that backlog took ${fmt(claimMs, 0)} ms; the join of open runs to due ` +
+      `missions in claim_candidates was planned as ${join ? `a ${join[1]} (\`${join[2]}\`)` : '(plan not captured)'}` +
+      (removed ? `, discarding ${Number(removed).toLocaleString('en-US')} rows in its filters: every run meets every mission of ` +
+        'its slot, so the claim is quadratic in the missions per slot.' : '.'),
+  ];
+}
 
 /** One more round with a fresh listener under --cpu-prof and track_functions = all. */
 async function profileRound(

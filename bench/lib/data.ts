@@ -164,18 +164,20 @@ export async function seedRecords(db: TestDb, users: number, missions: number): 
 /**
  * Inserts `n` missions that are due now (no agent: the legacy principal has no quota) in one statement:
  * the trigger folds them and enqueues one run each, NOTIFY at commit. nextRunAt is a minute ago minus
- * i ms, so every mission has its own slot (missions sharing one slot are a separate case, see
- * bench/results). Ids `${prefix}${i}`, users `${prefix}u${i % users}`; title "Mission <id>".
+ * i ms, so every mission has its own slot; with `sameSlot` all share one (as daily missions at the same
+ * local hour do). Ids `${prefix}${i}`, users `${prefix}u${i % users}`; title "Mission <id>".
  */
-export async function insertDueMissions(client: pg.Client | pg.Pool, prefix: string, n: number, users = 50, first = 0): Promise<void> {
+export async function insertDueMissions(
+  client: pg.Client | pg.Pool, prefix: string, n: number, users = 50, first = 0, sameSlot = false,
+): Promise<void> {
   await client.query(
     `insert into public.sync_changes (app_id, table_name, record_id, user_id, op, data, field_timestamps, client_id)
      select 'ai', 'aiMissions', $1 || i, $1 || 'u' || (i % $3::int), 'insert',
             bench.mission_record($1 || i, $1 || 'u' || (i % $3::int), null, 'active',
-                                 bench.iso(now() - interval '1 minute' - i * interval '1 millisecond'),
+                                 bench.iso(now() - interval '1 minute' - case when $5 then 0 else i end * interval '1 millisecond'),
                                  bench.iso(now() - interval '1 minute')),
             '{}', 'bench-due'
-       from generate_series($4::int, $4::int + $2::int - 1) i`, [prefix, n, users, first]);
+       from generate_series($4::int, $4::int + $2::int - 1) i`, [prefix, n, users, first, sameSlot]);
 }
 
 /** "Mission <id>" of the prompt's `# Mission: <title>` line, or undefined. */
