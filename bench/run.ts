@@ -79,9 +79,13 @@ async function main(): Promise<number> {
     if (only && !only.includes(m.key)) continue;
     const t0 = now();
     log(`${m.ids.join('/')}: start`);
+    const load0 = loadavg()[0]!;
     try {
-      results.push(...(await m.run(ctx)));
-      log(`${m.ids.join('/')}: done in ${fmt((now() - t0) / 1000, 1)} s`);
+      const out = await m.run(ctx);
+      const seconds = (now() - t0) / 1000;
+      const note = `_Ran ${fmt(seconds, 0)} s; 1-minute load average ${load0.toFixed(2)} at its start, ${loadavg()[0]!.toFixed(2)} at its end._`;
+      results.push(...out.map((r) => ({ ...r, details: [...r.details, '', note] })));
+      log(`${m.ids.join('/')}: done in ${fmt(seconds, 1)} s`);
     } catch (error) {
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
       log(`${m.ids.join('/')}: FAILED: ${message}`);
