@@ -150,6 +150,8 @@ export async function runB3(ctx: Ctx): Promise<BenchResult[]> {
         'Plan: claim in bigger batches with one `load_run` per batch (a `claim_and_load_runs` returning the records),',
         'drop the per-claim `supersede_runs` pass when nothing changed since the last one (a generation counter), and',
         'make `complete_run` fold its own write-back row directly instead of through the statement trigger\'s general path.',
+        'Missions sharing a slot (the diagnostic in the profile) need the open-runs → due-missions join on all three keys',
+        '(slot, user, mission) instead of the slot alone, e.g. an index on projections (due_at, user_id, record_id).',
       ],
     }];
   } finally {

@@ -62,6 +62,7 @@ export async function runB6(ctx: Ctx): Promise<BenchResult[]> {
       await sleep(200);
     }
     const finishS = (Date.now() - releaseStart) / 1000;
+    const maxConnections = Number((await client.query<{ n: string }>('show max_connections')).rows[0]!.n);
     const after = await sample(Math.min(1000, size.sampleMs));
     const { rows: notDone } = await client.query<{ status: string; error: string; n: number }>(
       `select status, coalesce(error_class || ': ', '') || left(coalesce(last_error, ''), 120) as error, count(*)::int as n
@@ -85,6 +86,12 @@ export async function runB6(ctx: Ctx): Promise<BenchResult[]> {
           `requests were held by the fake LLM (${size.inflight} wanted). Then answered in groups of 50 every 100 ms: ` +
           `${done} of ${size.inflight} runs done ${fmt(finishS, 1)} s after the first answer` +
           (notDone.length > 0 ? `; not done: ${notDone.map((r) => `${r.n} ${r.status} (${r.error || 'no error'})`).join(', ')}.` : '.'),
+        ...(notDone.some((r) => r.error.includes('53300'))
+          ? ['', `**Finding:** the listener's pool may open MANA_AI_CONCURRENCY + 4 = ${size.inflight + 4} connections, the server allows ` +
+              `${maxConnections}: when many LLM answers arrive together, the write-backs run out of connection slots (SQLSTATE 53300) ` +
+              'and those runs fail (and are retried later). Cap the pool below the server\'s limit (or queue write-backs) ' +
+              'independently of the concurrency.']
+          : []),
         '',
         ...table(['state', 'RSS max', 'RSS median'], [
           ['idle', `${fmt(idleMb, 1)} MB`, `${fmt(mb(median(idle)), 1)} MB`],
