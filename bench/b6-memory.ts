@@ -62,7 +62,7 @@ export async function runB6(ctx: Ctx): Promise<BenchResult[]> {
       await sleep(200);
     }
     const finishS = (Date.now() - releaseStart) / 1000;
-    const maxConnections = Number((await client.query<{ n: string }>('show max_connections')).rows[0]!.n);
+    const maxConnections = Number((await client.query<{ n: string }>(`select current_setting('max_connections') as n`)).rows[0]!.n);
     const after = await sample(Math.min(1000, size.sampleMs));
     const { rows: notDone } = await client.query<{ status: string; error: string; n: number }>(
       `select status, coalesce(error_class || ': ', '') || left(coalesce(last_error, ''), 120) as error, count(*)::int as n

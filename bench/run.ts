@@ -63,6 +63,8 @@ async function main(): Promise<number> {
   log(`scale ${scale}: compiling the listener into bench/.build/dist`);
   mkdirSync(workDir, { recursive: true });
   sh(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', join(workDir, 'dist'), '--sourceMap', 'false']);
+  // The code measured is the working tree at this moment (migrated into the template now).
+  const codeAtStart = gitFacts();
   log('migrating mana_template (test/support/prepare-test-db.sh --template-only)');
   sh(join(root, 'test/support/prepare-test-db.sh'), ['--template-only']);
 
@@ -98,7 +100,10 @@ async function main(): Promise<number> {
   results.sort((a, b) => ORDER.indexOf(a.id) - ORDER.indexOf(b.id));
 
   const totalS = (now() - started) / 1000;
-  const report = render({ scale, date, results, errors, totalS, loadStart, loadEnd: loadavg(), pgFacts });
+  const codeAtEnd = gitFacts();
+  const code = codeAtEnd === codeAtStart ? codeAtStart
+    : `${codeAtStart} (migrated at the start and measured). **The tree changed during the run**; at the end: ${codeAtEnd}`;
+  const report = render({ scale, date, results, errors, totalS, loadStart, loadEnd: loadavg(), pgFacts, code });
   // Smoke runs print only the results table (make test stays readable); the file has everything.
   process.stdout.write(`${scale === 'smoke' ? summaryOnly(report) : report}\n`);
 
@@ -125,6 +130,7 @@ interface RenderInput {
   loadStart: number[];
   loadEnd: number[];
   pgFacts: Record<string, string>;
+  code: string;
 }
 
 function summaryOnly(report: string): string {
@@ -151,7 +157,7 @@ function gitFacts(): string {
 }
 
 function render(input: RenderInput): string {
-  const { scale, date, results, errors, totalS, loadStart, loadEnd, pgFacts } = input;
+  const { scale, date, results, errors, totalS, loadStart, loadEnd, pgFacts, code } = input;
   const cpu = cpus();
   const la = (l: number[]) => l.map((v) => v.toFixed(2)).join(' / ');
   let graphileVersion = '?';
@@ -178,7 +184,7 @@ function render(input: RenderInput): string {
       ['Node', process.version],
       ['graphile-worker', graphileVersion],
       ['load average (1/5/15 min)', `start ${la(loadStart)}, end ${la(loadEnd)} — the machine is shared with other engineers' test runs`],
-      ['code', gitFacts()],
+      ['code', code],
     ]),
     '',
     '## Results',
