@@ -85,17 +85,35 @@ export function createApp(options: AppOptions): App {
     return stats;
   };
 
-  /** Re-arms the timer for the next instant something becomes due or claimable. */
+  /** After a failed next_wakeup (a transient database error) the timer looks again this soon. */
+  const wakeupRetryMs = Math.min(5_000, config.tickIntervalMs);
+  let armCalls = 0;
+
+  /**
+   * Re-arms the timer for the next instant something becomes due or claimable. Calls overlap (every
+   * wake-up ends here), so only the latest one decides: an older, slower answer never replaces a newer
+   * one. A failed read must not drop the timer (the mission would wait for the periodic tick, or forever
+   * with TICK_ENABLED=false): it retries (test/chaos/02-postgres-restart.test.ts).
+   */
   const armTimer = async () => {
     if (stopping) return;
+    const call = ++armCalls;
     let next: Date | null = null;
+    let failed = false;
     try {
       next = await calls.nextWakeup();
     } catch (error) {
+      failed = true;
       logger.warn('next_wakeup failed', { message: coerceError(error).message });
     }
+    if (stopping || call !== armCalls) return;
     clearTimeout(wakeTimer);
-    if (stopping || !next) return;
+    if (failed) {
+      wakeTimer = setTimeout(() => void wake('timer'), wakeupRetryMs);
+      wakeTimer.unref();
+      return;
+    }
+    if (!next) return;
     const delay = Math.min(Math.max(0, new Date(next).getTime() - Date.now()), config.tickIntervalMs, 2_147_483_647);
     wakeTimer = setTimeout(() => void wake('timer'), delay);
     wakeTimer.unref();

@@ -88,10 +88,11 @@ describe('scenario 1: kill -9 of the listener with LLM calls in flight', () => {
           `run ${r.run_id} re-claimed at ${now.claimed_at.toISOString()}, not before its lease ended at ${r.lease_until.toISOString()}`);
       }
     }
-    // Every LLM request belongs to one claim: requests per mission = its attempts.
+    // Every LLM request belongs to one claim; a claim whose process died before it sent the request
+    // (claimed into a slot freed just before the kill) costs an attempt but no request.
     for (const f of final) {
       const n = llm.requests.filter((q) => missionTitleOf(q) === `Kill ${f.mission_id.slice(5)}`).length;
-      assert.equal(n, f.attempts, `LLM requests of ${f.mission_id}`);
+      assert.ok(n >= 1 && n <= f.attempts, `LLM requests of ${f.mission_id}: ${n} for ${f.attempts} attempts`);
     }
     assert.equal(await terminate(listener), 0, 'the last listener stops cleanly');
 
@@ -99,7 +100,7 @@ describe('scenario 1: kill -9 of the listener with LLM calls in flight', () => {
     recordResult({
       scenario: '1 kill -9 listener mid-LLM',
       inputs: `12 missions/3 users, 2 SIGKILLs with 4 calls in flight each (${killedRuns} distinct runs), lease 1500 ms`,
-      outcome: `12/12 done; killed runs re-claimed after lease expiry; ${llm.requests.length} LLM calls = ${final.reduce((n, f) => n + f.attempts, 0)} attempts`,
+      outcome: `12/12 done; killed runs re-claimed after lease expiry; ${llm.requests.length} LLM calls for ${final.reduce((n, f) => n + f.attempts, 0)} attempts`,
       lost: result.lost,
       duplicated: result.duplicated,
     });

@@ -160,9 +160,19 @@ describe('scenario 2: Postgres restarts under load', () => {
       assert.equal(expected.length, rows.length + attempted - failed, 'every insert that did not fail is in the log');
       const doneCount = async () => (await admin.query<{ n: number }>(
         `select count(*)::int n from mana_ai.runs where user_id like $1 || '%' and status = 'done'`, [prefix])).rows[0]!.n;
-      await until(async () => (await doneCount()) === expected.length, 45_000, async () =>
-        `${await doneCount()} of ${expected.length} done; ${JSON.stringify((await admin.query(
-          `select status, count(*)::int from mana_ai.runs where user_id like $1 || '%' group by 1`, [prefix])).rows)}`);
+      await until(async () => (await doneCount()) === expected.length, 45_000, async () => {
+        const { rows: missing } = await admin.query<{ m: string }>(
+          `select e.m from unnest($1::text[], $2::text[]) e(u, m)
+            where not exists (select from mana_ai.runs r where r.user_id = e.u and r.mission_id = e.m and r.status = 'done')`,
+          [expected.map((e) => e.userId), expected.map((e) => e.missionId)]);
+        const { rows: wake } = await admin.query('select mana_ai.next_wakeup() next, now() now');
+        const lines = listener.logs().filter((l) => l.level !== 'info' || /tick|listening|LISTEN/.test(String(l.msg)))
+          .map((l) => `${String(l.ts).slice(11, 23)} ${String(l.level)} ${String(l.msg)} ${String(l.message ?? l.source ?? '')}`);
+        return `${await doneCount()} of ${expected.length} done; ${JSON.stringify((await admin.query(
+          `select status, count(*)::int from mana_ai.runs where user_id like $1 || '%' group by 1`, [prefix])).rows)}; ` +
+          `not done: ${missing.map((r) => r.m).join(', ')}; next_wakeup ${JSON.stringify(wake[0])}; ` +
+          `stop at ${new Date(down).toISOString().slice(11, 23)}; listener log:\n${lines.slice(-40).join('\n')}`;
+      });
 
       const result = await checkIntegrity(admin, expected);
       assert.deepEqual(result.problems, []);
@@ -174,6 +184,7 @@ describe('scenario 2: Postgres restarts under load', () => {
       const lostLines = logs.filter((l) => l.msg === 'LISTEN connection lost: reconnecting').length;
       const listening = logs.filter((l) => l.msg === 'listening').length;
       const fatal = logs.filter((l) => l.msg === 'LISTEN connection failed for good').length;
+      t.diagnostic(`next_wakeup failures logged: ${logs.filter((l) => l.msg === 'next_wakeup failed').length}`);
       assert.equal(healthDown, 503, '/health answers 503 while the database is down');
       assert.equal(await health(), 200, '/health is 200 again');
       const behaviour = listener.exits.length === 0
@@ -195,4 +206,26 @@ describe('scenario 2: Postgres restarts under load', () => {
       });
     });
   }
+  test('one failed next_wakeup (a transient database error) does not drop the listener\'s next-due timer', async () => {
+    // The periodic tick is 10 minutes away: only the next-due timer can start this mission on time.
+    const listener = spawnServe('timer', serveEnv(cluster.url('mana_ai_test_listener', DB), llm.url, { TICK_INTERVAL_MS: '600000' }));
+    const port = await listener.started();
+    const tick = () => fetch(`http://127.0.0.1:${port}/internal/tick`, { method: 'POST', headers: { 'x-service-key': 'chaos-service-key' } });
+    const dueAt = Date.now() + 4_000;
+    await insertRows(admin, [missionRow('timer-user', 'timer-mission', { title: 'Timer', nextRunAt: new Date(dueAt).toISOString() })]);
+    assert.equal((await tick()).status, 200, 'a wake-up: the timer is armed for the mission\'s slot');
+    // Exactly one next_wakeup call fails (here: no EXECUTE for a moment; in production a connection
+    // reset, a cancelled statement, a failover), then the database is fine again.
+    await admin.query('revoke execute on function mana_ai.next_wakeup() from mana_ai_runner');
+    try {
+      assert.equal((await tick()).status, 200);
+      await until(async () => listener.logs().some((l) => l.msg === 'next_wakeup failed'), 5_000, () => 'no failed next_wakeup logged');
+    } finally {
+      await admin.query('grant execute on function mana_ai.next_wakeup() to mana_ai_runner');
+    }
+    const done = async () => (await admin.query(`select status from mana_ai.runs where mission_id = 'timer-mission'`)).rows[0]?.status === 'done';
+    await until(done, dueAt - Date.now() + 8_000, async () =>
+      `not planned ${((Date.now() - dueAt) / 1000).toFixed(1)} s after its slot; runs: ${JSON.stringify((await admin.query(`select status from mana_ai.runs where mission_id = 'timer-mission'`)).rows)}`);
+    assert.equal(await terminate(listener), 0);
+  });
 });
