@@ -151,7 +151,7 @@ describe('scenario 3: LLM faults', () => {
     recordResult({
       scenario: '3 LLM faults',
       inputs: `${titles.length - 6} transport faults (header timeout, endless drip, bad JSON, 2 MiB body, 400, 429, reset) + 6 bad plans + connection refused (2 runs); 20 healthy missions of another user`,
-      outcome: `every fault dead after 2 attempts with its class (${[...new Set(Object.values(classes))].join(', ')}, llm:connect) in ${(badMs / 1000).toFixed(1)} s (breaker opened ${breaker}x, 30 s cooldown); healthy 20/20 done once in ${(goodMs / 1000).toFixed(1)} s`,
+      outcome: `every fault dead after 2 attempts with its class (${[...new Set([...Object.values(classes), 'llm:connect'])].join(', ')}) in ${(badMs / 1000).toFixed(1)} s (breaker opened ${breaker}x, 30 s cooldown); healthy 20/20 done once in ${(goodMs / 1000).toFixed(1)} s`,
       lost: result.lost,
       duplicated: result.duplicated,
     });

@@ -16,11 +16,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { deriveMdk, enc, flip, grant, rsaPair, seal, wrapKey } from '../support/chaos-crypto.js';
-import { insertRows, killAll, recordResult, serveEnv, spawnServe, terminate, until, type RawRow } from '../support/chaos-kit.js';
-import { freshDatabase, type TestDb } from '../support/db.js';
-import { metricValue, missionRow, recordRow, userMessage } from '../support/e2e-kit.js';
-import { startFakeLlm, type FakeLlm } from '../support/fake-llm.js';
+import { deriveMdk, enc, flip, grant, rsaPair, seal, wrapKey } from '../../support/chaos-crypto.js';
+import { insertRows, killAll, recordResult, serveEnv, spawnServe, terminate, until, type RawRow } from '../../support/chaos-kit.js';
+import { freshDatabase, type TestDb } from '../../support/db.js';
+import { metricValue, missionRow, recordRow, userMessage } from '../../support/e2e-kit.js';
+import { startFakeLlm, type FakeLlm } from '../../support/fake-llm.js';
 
 const USER = 'crypto-abuse';
 const secret = (label: string) => `SECRET-${label}-${randomBytes(6).toString('hex')}`;

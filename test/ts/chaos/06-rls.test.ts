@@ -19,10 +19,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { checkIntegrity, insertRows, killAll, recordResult, ROOT, serveEnv, spawnServe, terminate, until, withClient } from '../support/chaos-kit.js';
-import { freshDatabase, type TestDb } from '../support/db.js';
-import { missionRow, recordRow, userMessage } from '../support/e2e-kit.js';
-import { startFakeLlm, type FakeLlm } from '../support/fake-llm.js';
+import { checkIntegrity, insertRows, killAll, recordResult, ROOT, serveEnv, spawnServe, terminate, until, withClient } from '../../support/chaos-kit.js';
+import { freshDatabase, type TestDb } from '../../support/db.js';
+import { missionRow, recordRow, userMessage } from '../../support/e2e-kit.js';
+import { startFakeLlm, type FakeLlm } from '../../support/fake-llm.js';
 
 const [A, B] = ['rls-user-a', 'rls-user-b'];
 

@@ -5,21 +5,18 @@
  *     Authorization, non-ASCII, 8 KB — all 401; the right key (header name in any case) 200;
  *   - bodies over the 64 KB cap: declared, chunked without a length, and a lying Content-Length — 413,
  *     after the key gate (a wrong key is 401 whatever the body);
- *   - slow clients: headers trickling a byte every 500 ms, a body trickling, idle keep-alive, and 40
- *     slowloris sockets at once — each closed by the server within its timeouts (headers 10 s, request
- *     15 s, keep-alive 5 s, checked every 1 s) while /health keeps answering;
+ *   - (slow clients: test/chaos/07b-http-slow-clients.test.ts, make test-chaos only: it takes 16 s);
  *   - the audit endpoint with a real JWT (loopback JWKS): the user comes from `sub` only, other users'
  *     ids in the query are ignored, limit > 1000 is clamped, and odd limits are parsed like parseInt.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { killAll, recordResult, serveEnv, spawnServe, terminate, type ServeProcess } from '../support/chaos-kit.js';
-import { freshDatabase, type TestDb } from '../support/db.js';
-import { startFakeLlm, type FakeLlm } from '../support/fake-llm.js';
-import { makeKey, signToken, startJwks, type JwksServer, type TestKey } from '../ts/http/support.js';
+import { killAll, recordResult, serveEnv, spawnServe, terminate, type ServeProcess } from '../../support/chaos-kit.js';
+import { freshDatabase, type TestDb } from '../../support/db.js';
+import { startFakeLlm, type FakeLlm } from '../../support/fake-llm.js';
+import { makeKey, signToken, startJwks, type JwksServer, type TestKey } from '../http/support.js';
 
 const KEY = randomBytes(24).toString('base64url'); // 32 characters
 
@@ -35,37 +32,6 @@ function raw(port: number, path: string, options: { method?: string; headers?: R
     req.on('error', reject);
     for (const chunk of options.chunks ?? []) req.write(chunk);
     req.end();
-  });
-}
-
-/** Opens a socket, writes `head`, then `drip` one byte every `everyMs`; resolves when the server closes it. */
-function slowClient(port: number, head: string, drip: string, everyMs: number, giveUpMs: number): Promise<{ closedAfterMs: number; answer: string }> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const socket: Socket = connect(port, '127.0.0.1');
-    let answer = '';
-    let i = 0;
-    let timer: NodeJS.Timeout | undefined;
-    const giveUp = setTimeout(() => {
-      clearInterval(timer);
-      socket.destroy();
-      reject(new Error(`the server kept a slow client open for ${giveUpMs} ms`));
-    }, giveUpMs);
-    socket.on('connect', () => {
-      socket.write(head);
-      timer = setInterval(() => {
-        if (!socket.writable) return;
-        socket.write(drip[i % drip.length]!);
-        i += 1;
-      }, everyMs);
-    });
-    socket.on('data', (d: Buffer) => { answer += d.toString('utf8'); });
-    socket.on('error', () => undefined); // a reset is a close too
-    socket.on('close', () => {
-      clearInterval(timer);
-      clearTimeout(giveUp);
-      resolve({ closedAfterMs: Date.now() - started, answer: answer.split('\r\n')[0] ?? '' });
-    });
   });
 }
 
@@ -94,7 +60,7 @@ describe('scenario 7: HTTP under hostile clients', () => {
     await db?.drop();
     recordResult({
       scenario: '7 HTTP hostile clients',
-      inputs: 'service key: missing, 32 one-byte-off, prefix/extension, case, doubled, query, bearer, non-ASCII, 8 KB; 413 bodies (declared, chunked, lying length); slow headers/body/idle + 40 slowloris; audit with foreign ids and limits',
+      inputs: 'service key: missing, 32 one-byte-off, prefix/extension, case, doubled, query, bearer, non-ASCII, 8 KB; 413 bodies (declared, chunked, lying length); audit with foreign ids, odd limits, forged tokens',
       outcome: results.join('; '),
       lost: 'n/a',
       duplicated: 'n/a',
@@ -138,28 +104,6 @@ describe('scenario 7: HTTP under hostile clients', () => {
       { declared: 413, chunked: 413, lying: 413, publicRoute: 413, gated: 401 });
     assert.equal((await fetch(`http://127.0.0.1:${port}/health`)).status, 200);
     results.push('100 KB declared/chunked, 10 GB declared → 413 (wrong key → 401 first)');
-  });
-
-  test('slow clients are closed within the server\'s timeouts while /health keeps answering', async () => {
-    const t0 = Date.now();
-    const headers = slowClient(port, 'GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n', 'X-Slow: aaaaaaaaaa\r\n', 500, 20_000);
-    const body = slowClient(port, `POST /internal/tick HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Service-Key: ${KEY}\r\nContent-Length: 1000\r\n\r\n`, 'x', 500, 25_000);
-    const idle = slowClient(port, 'GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', '', 60_000, 20_000);
-    const loris = Array.from({ length: 40 }, () => slowClient(port, 'GET /health HTTP/1.1\r\n', 'a', 1_000, 20_000));
-    // While 43 connections dangle, a normal client is served promptly.
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
-    const h0 = Date.now();
-    const health = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(3_000) });
-    const healthMs = Date.now() - h0;
-    assert.equal(health.status, 200);
-    const [h, b, i, ...l] = await Promise.all([headers, body, idle, ...loris]);
-    const worstLoris = Math.max(...l.map((x) => x.closedAfterMs));
-    assert.ok(h!.closedAfterMs <= 12_500, `trickling headers closed after ${h!.closedAfterMs} ms (headersTimeout 10 s)`);
-    assert.ok(worstLoris <= 12_500, `slowloris sockets closed after at most ${worstLoris} ms`);
-    assert.ok(b!.closedAfterMs <= 17_500, `a trickling body closed after ${b!.closedAfterMs} ms (requestTimeout 15 s)`);
-    assert.ok(i!.closedAfterMs <= 7_500, `an idle keep-alive socket closed after ${i!.closedAfterMs} ms (keepAliveTimeout 5 s)`);
-    assert.match(i!.answer, /^HTTP\/1\.1 200/, 'the idle client got its answer first');
-    results.push(`headers trickle closed ${(h!.closedAfterMs / 1000).toFixed(1)} s (${h!.answer || 'no answer'}), body trickle ${(b!.closedAfterMs / 1000).toFixed(1)} s, idle ${(i!.closedAfterMs / 1000).toFixed(1)} s, 40 slowloris <= ${(worstLoris / 1000).toFixed(1)} s; /health ${healthMs} ms meanwhile; total ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   });
 
   test('audit endpoint: the user is the JWT subject, foreign ids in the query are ignored, limit is clamped', async () => {
