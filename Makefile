@@ -48,15 +48,16 @@ bench-smoke: ## the benchmarks at tiny sizes (< 60 s, targets not judged); `make
 	$(WITH_CLUSTER) node --import tsx bench/run.ts --scale=smoke
 
 .PHONY: test-chaos test-chaos-run
-# test/chaos (make test-chaos only) and test/ts/chaos (the fast subset, also run by make test), by file name.
-CHAOS_TESTS = $(shell find test/chaos test/ts/chaos -name '*.test.ts' | awk -F/ '{print $$NF, $$0}' | sort | cut -d' ' -f2)
+# test/chaos (make test-chaos only) and test/ts/chaos (the fast subset, also run by make test).
+CHAOS_TESTS = $(shell find test/chaos test/ts/chaos -name '*.test.ts' | sort)
 
 test-chaos: ## reliability suite (kill -9, Postgres restarts, LLM faults, fuzz, crypto abuse, RLS, HTTP, 3 listeners) in a throwaway cluster, ~2-4 min; ends with a summary table
 	npm run --silent build
 	$(WITH_CLUSTER) $(MAKE) --no-print-directory test-chaos-run
 
-# One file at a time, in name order (kills and restarts are timing-sensitive on 2 cores); each file
-# appends its summary line to the file named by CHAOS_RESULTS, and test/chaos/99-summary.test.ts prints the table last.
+# One file at a time (kills and restarts are timing-sensitive on 2 cores; node:test orders them by
+# path); each appends its summary line to the file named by CHAOS_RESULTS, and
+# test/ts/chaos/99-summary.test.ts, the last path, prints the table.
 test-chaos-run:
 	test/support/prepare-test-db.sh --template-only
 	@results=$$(mktemp); CHAOS_RESULTS=$$results node --import tsx --test --test-concurrency=1 $(CHAOS_TESTS); rc=$$?; rm -f $$results; exit $$rc

@@ -1,11 +1,12 @@
 /**
  * The summary table of the reliability suite, printed last through test diagnostics (so the node:test
  * totals stay the last lines of the output). Every scenario file appends its line to $CHAOS_RESULTS,
- * which `make test-chaos` creates; the files run one after another in name order, this one last.
+ * which `make test-chaos` creates; the files run one after another, and node:test orders them by path,
+ * so this file lives at the path that sorts last (test/ts/chaos/99-…). Skipped in `make test`.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readResults } from '../support/chaos-kit.js';
+import { readResults } from '../../support/chaos-kit.js';
 
 const SCENARIOS = ['1', '2', '3', '4', '5', '6', '7', '8'];
 
