@@ -101,8 +101,8 @@ async function main(): Promise<number> {
 
   const totalS = (now() - started) / 1000;
   const codeAtEnd = gitFacts();
-  const code = codeAtEnd === codeAtStart ? codeAtStart
-    : `${codeAtStart} (migrated at the start and measured). **The tree changed during the run**; at the end: ${codeAtEnd}`;
+  const code = codeAtEnd.tree === codeAtStart.tree ? codeAtStart.text
+    : `${codeAtStart.text} (migrated at the start and measured). **sql/ or src/ changed during the run**; at the end: ${codeAtEnd.text}`;
   const report = render({ scale, date, results, errors, totalS, loadStart, loadEnd: loadavg(), pgFacts, code });
   // Smoke runs print only the results table (make test stays readable); the file has everything.
   process.stdout.write(`${scale === 'smoke' ? summaryOnly(report) : report}\n`);
@@ -140,19 +140,25 @@ function summaryOnly(report: string): string {
   return lines.slice(start, end === -1 ? undefined : end).join('\n').trimEnd();
 }
 
-function gitFacts(): string {
+/** The code being measured: HEAD, uncommitted files, and content hashes of sql/ + src/ and of the trigger path. */
+function gitFacts(): { text: string; tree: string } {
   try {
     const head = sh('git', ['rev-parse', '--short', 'HEAD']);
     const dirty = sh('git', ['status', '--porcelain', '--', 'sql', 'src']).split('\n').filter(Boolean).map((l) => l.slice(3));
-    const trigger = createHash('sha1').update(readFileSync(join(root, 'sql/mana_ai_private/triggers/sync_changes.sql'))).digest('hex').slice(0, 10);
-    const merge = createHash('sha1');
-    for (const f of sh('git', ['ls-files', '-co', '--exclude-standard', 'sql/mana_ai_private/functions/merge']).split('\n').filter(Boolean).sort()) {
-      merge.update(readFileSync(join(root, f)));
-    }
-    return `HEAD \`${head}\`; ${dirty.length === 0 ? 'sql/ and src/ clean' : `uncommitted in sql/ or src/ (measured as in the working tree): ${dirty.map((d) => `\`${d}\``).join(', ')}`}; ` +
-      `sha1 of the trigger file \`${trigger}\`, of the merge functions \`${merge.digest('hex').slice(0, 10)}\``;
+    const hashOf = (paths: string[]) => {
+      const h = createHash('sha1');
+      for (const f of sh('git', ['ls-files', '-co', '--exclude-standard', ...paths]).split('\n').filter(Boolean).sort()) {
+        h.update(f).update(readFileSync(join(root, f)));
+      }
+      return h.digest('hex').slice(0, 10);
+    };
+    const tree = hashOf(['sql', 'src']);
+    const text = `HEAD \`${head}\`; ${dirty.length === 0 ? 'sql/ and src/ clean' : `uncommitted in sql/ or src/ (measured as in the working tree): ${dirty.map((d) => `\`${d}\``).join(', ')}`}; ` +
+      `sha1 of sql/+src/ \`${tree}\`, of the trigger file \`${hashOf(['sql/mana_ai_private/triggers/sync_changes.sql'])}\`, ` +
+      `of the merge functions \`${hashOf(['sql/mana_ai_private/functions/merge'])}\``;
+    return { text, tree };
   } catch {
-    return 'not a git checkout';
+    return { text: 'not a git checkout', tree: '' };
   }
 }
 
