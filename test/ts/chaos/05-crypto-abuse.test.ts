@@ -190,7 +190,9 @@ describe('scenario 5: crypto abuse', () => {
     recordResult({
       scenario: '5 crypto abuse',
       inputs: `${grantCases.length} broken/odd grants + ${Object.keys(recordCases).length - 1} broken records + 2 out-of-grant records (table, id) + controls`,
-      outcome: `grant skips ${Object.entries(expectedSkips).map(([k, v]) => `${k} ${v}`).join(', ')}; audit ${Object.values(got).map((g) => g[1] ?? g[0]).sort().join(', ')}; 0 secrets in ${llm.requests.length} request bodies; no crash`,
+      outcome: `grant skips ${Object.entries(expectedSkips).map(([k, v]) => `${k} ${v}`).join(', ')}, no audit row; record audit ${Object.entries(
+        Object.values(got).reduce<Record<string, number>>((n, g) => ({ ...n, [String(g[1] ?? g[0])]: (n[String(g[1] ?? g[0])] ?? 0) + 1 }), {}))
+        .map(([k, v]) => `${k} ${v}`).join(', ')}; scope-violation metric notes 1, tasks 1; decrypts counted only for the controls; 0 of ${forbidden.length} secrets in ${llm.requests.length} request bodies; no crash`,
       lost: 'n/a',
       duplicated: 'n/a',
     });
