@@ -51,7 +51,7 @@ bench-smoke: ## the benchmarks at tiny sizes (< 60 s, targets not judged); `make
 # test/chaos (make test-chaos only) and test/ts/chaos (the fast subset, also run by make test).
 CHAOS_TESTS = $(shell find test/chaos test/ts/chaos -name '*.test.ts' | sort)
 
-test-chaos: ## reliability suite (kill -9, Postgres restarts, LLM faults, fuzz, crypto abuse, RLS, HTTP, 3 listeners) in a throwaway cluster, ~2-4 min; ends with a summary table
+test-chaos: ## reliability suite (kill -9, Postgres restarts, LLM faults, fuzz, crypto abuse, RLS, HTTP, 3 listeners) in a throwaway cluster, ~3.5 min; ends with a summary table
 	npm run --silent build
 	$(WITH_CLUSTER) $(MAKE) --no-print-directory test-chaos-run
 

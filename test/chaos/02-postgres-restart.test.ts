@@ -12,9 +12,9 @@
  * The listener runs under a supervisor loop: if the process exits it is restarted after 500 ms, as
  * systemd/Kubernetes would. What happens is recorded: with a 3 s outage pg-listen reconnects within
  * its retryTimeout (the product configures 60 s), so the process stays up, and the `connected` event
- * runs a tick and a drain (the rescan). Not exercised here, to keep the suite bounded (read from
- * src/listen/listener.ts and src/cli/commands.ts): an outage longer than 60 s makes pg-listen emit
- * `error`, the process logs "LISTEN connection failed for good" and exits 1 for its supervisor.
+ * runs a tick and a drain (the rescan). With an outage past 60 s pg-listen gives up: the process logs
+ * "LISTEN connection failed for good" and exits 1, and the supervisor restarts it (third case, ~70 s).
+ * A fourth case pins a bug found here: one failed next_wakeup call dropped the next-due timer.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -30,7 +30,7 @@ const DB = 'chaos_restart';
 
 const supervisors = new Set<{ halt(): void }>();
 
-/** Keeps one listener process running: restarts it after 500 ms whenever it exits (at most 20 times). */
+/** Keeps one listener process running: restarts it after 500 ms whenever it exits (at most 100 times). */
 function supervise(name: string, env: Record<string, string>) {
   const exits: (number | string)[] = [];
   const processes: ServeProcess[] = [];
@@ -42,7 +42,7 @@ function supervise(name: string, env: Record<string, string>) {
       if (stopped) return;
       exits.push(code);
       await sleep(500);
-      if (!stopped && exits.length < 20) launch();
+      if (!stopped && exits.length < 100) launch();
     });
     return proc;
   };
@@ -206,6 +206,47 @@ describe('scenario 2: Postgres restarts under load', () => {
       });
     });
   }
+  test('an outage longer than pg-listen\'s 60 s retry window: the process exits 1, the supervisor restarts it, every mission runs once', async (t) => {
+    const prefix = 'pg-long';
+    const env = serveEnv(cluster.url('mana_ai_test_listener', DB), llm.url, { MANA_AI_LEASE_MS: '1500', TICK_INTERVAL_MS: '60000' });
+    const listener = supervise('listener-long', env);
+    await listener.first.started();
+    const now = Date.now();
+    const rows = [
+      ...Array.from({ length: 8 }, (_, i) => missionRow(`${prefix}-u${i % 2}`, `${prefix}-now-${i}`, { title: `${prefix} now ${i}` })),
+      ...Array.from({ length: 5 }, (_, i) => missionRow(`${prefix}-u${i % 2}`, `${prefix}-during-${i}`, { title: `${prefix} during ${i}`, nextRunAt: new Date(now + 20_000).toISOString() })),
+    ];
+    rows.sort((a, b) => a.userId.localeCompare(b.userId));
+    await insertRows(admin, rows, 10);
+    await until(async () => (await admin.query<{ n: number }>(`select count(*)::int n from mana_ai.runs where user_id like $1 || '%' and status = 'running'`, [prefix])).rows[0]!.n > 0,
+      10_000, () => 'no run in flight', 20);
+    const down = Date.now();
+    cluster.stop('fast');
+    // pg-listen retries every 500 ms for 60 s, then gives up: the listener must exit, not hang.
+    await until(async () => listener.exits.length > 0, 75_000, () => 'the listener did not exit after pg-listen gave up');
+    const exitedAfterMs = Date.now() - down;
+    cluster.start();
+    await reconnect();
+    const outageMs = Date.now() - down;
+    const expected = rows.map((r) => ({ userId: r.userId, missionId: r.recordId }));
+    const done = async () => (await admin.query<{ n: number }>(`select count(*)::int n from mana_ai.runs where user_id like $1 || '%' and status = 'done'`, [prefix])).rows[0]!.n;
+    await until(async () => (await done()) === expected.length, 30_000, async () => `${await done()} of ${expected.length} done; exits ${listener.exits.join(',')}`);
+    const result = await checkIntegrity(admin, expected);
+    assert.deepEqual(result.problems, []);
+    const logs = listener.logs();
+    assert.equal(listener.exits[0], 1, 'the first exit is the fatal one, code 1');
+    assert.ok(logs.some((l) => l.msg === 'LISTEN connection failed for good'), 'it said why');
+    t.diagnostic(`outage ${outageMs} ms; first exit (code ${listener.exits[0]}) ${exitedAfterMs} ms after the stop; ${listener.exits.length} exits in all (restarts while the database was still down exit 1 at start)`);
+    assert.equal(await listener.stop(), 0);
+    recordResult({
+      scenario: '2 Postgres down > 60 s',
+      inputs: `13 missions (8 due, 5 due during the ${(outageMs / 1000).toFixed(0)} s outage), runs in flight at stop -m fast`,
+      outcome: `pg-listen gave up: process exited 1 after ${(exitedAfterMs / 1000).toFixed(0)} s ("LISTEN connection failed for good"); the supervisor restarted it (${listener.exits.length} exits); 13/13 done once`,
+      lost: result.lost,
+      duplicated: result.duplicated,
+    });
+  });
+
   test('one failed next_wakeup (a transient database error) does not drop the listener\'s next-due timer', async () => {
     // The periodic tick is 10 minutes away: only the next-due timer can start this mission on time.
     const listener = spawnServe('timer', serveEnv(cluster.url('mana_ai_test_listener', DB), llm.url, { TICK_INTERVAL_MS: '600000' }));
