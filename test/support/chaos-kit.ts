@@ -26,19 +26,25 @@ function newest(dir: string): number {
   return max;
 }
 
+let built: boolean | undefined;
+
 /**
- * How `serve` is started: `dist` (default) runs `node bin/mana-ai.js serve` — the deployed entry
- * point — after building dist/ if src/ is newer; `tsx` (CHAOS_SERVE=tsx) runs
- * `node --import tsx src/cli/main.ts serve`. Both are one node process, so its pid is what a
- * `kill -9` hits.
+ * How `serve` is started: `node bin/mana-ai.js serve`, the deployed entry point, when dist/ is at least
+ * as new as src/ (`make test-chaos` builds first); otherwise `node --import tsx src/cli/main.ts serve`,
+ * so test files running side by side in `make test` never race to rebuild dist/. CHAOS_SERVE=dist
+ * builds when stale, CHAOS_SERVE=tsx always runs the sources. Both are one node process, so its pid is
+ * what a `kill -9` hits.
  */
 export function serveCommand(): string[] {
-  if (process.env.CHAOS_SERVE === 'tsx') return ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve'];
-  const built = join(ROOT, 'dist/cli/main.js');
-  if (!existsSync(built) || statSync(built).mtimeMs < newest(join(ROOT, 'src'))) {
+  const tsx = ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve'];
+  if (process.env.CHAOS_SERVE === 'tsx') return tsx;
+  const main = join(ROOT, 'dist/cli/main.js');
+  built ??= existsSync(main) && statSync(main).mtimeMs >= newest(join(ROOT, 'src'));
+  if (!built && process.env.CHAOS_SERVE === 'dist') {
     execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore', env: { ...process.env, NPM_CONFIG_LOGLEVEL: 'error' } });
+    built = true;
   }
-  return [join(ROOT, 'bin/mana-ai.js'), 'serve'];
+  return built ? [join(ROOT, 'bin/mana-ai.js'), 'serve'] : tsx;
 }
 
 /** A `mana-ai serve` child process. */
