@@ -143,8 +143,9 @@ describe('scenario 3: LLM faults', () => {
 
     // Five transient failures in a row open the process-wide breaker for 30 s: claims pause (released
     // runs keep their attempts), which is what stretches the tail of the faulty runs.
-    const breaker = listener.logs().filter((l) => l.msg === 'llm circuit breaker opened').length;
-    t.diagnostic(`circuit breaker opened ${breaker}x in the faults listener`);
+    const opened = (p: typeof listener) => p.logs().filter((l) => l.msg === 'llm circuit breaker opened').length;
+    const breaker = opened(listener) + opened(refused);
+    t.diagnostic(`circuit breaker opened ${opened(listener)}x in the faults listener, ${opened(refused)}x in the connection-refused one`);
 
     assert.equal(await terminate(listener), 0);
     assert.equal(await terminate(refused), 0);
