@@ -24,6 +24,9 @@ export class RoleRefusedError extends AppError {
   }
 }
 
+/** At most this many pool connections serve runs (plus 4 for ticks, heartbeats, HTTP and scrapes). */
+export const POOL_RUN_CONNECTIONS = 16;
+
 export interface App {
   /** Checks the database, starts LISTEN, HTTP and the loops; resolves with the HTTP port. */
   start(): Promise<{ port: number }>;
@@ -46,7 +49,9 @@ export interface AppOptions {
 export function createApp(options: AppOptions): App {
   const { config, logger } = options;
   const worker = options.worker ?? `${hostname()}:${process.pid}`;
-  const pool = createPool({ connectionString: config.syncDatabaseUrl, max: config.concurrency + 4, logger });
+  // Runs share the pool: with more runs in flight than connections their short SQL calls queue, which
+  // beats exhausting the server's max_connections under a burst (bench B6 at concurrency 1,000).
+  const pool = createPool({ connectionString: config.syncDatabaseUrl, max: Math.min(config.concurrency, POOL_RUN_CONNECTIONS) + 4, logger });
   const calls = createCalls(pool);
   const metrics = createMetrics({ readSqlCounters: () => calls.readCounters(), logger });
   const llm = createLlmClient({

@@ -91,7 +91,9 @@ create table mana_ai_private.projections (
   projected_at timestamptz not null default now(),
   primary key (user_id, table_name, record_id)
 );
-create index projections_due_at_idx on mana_ai_private.projections (due_at)
+-- (due_at, user_id, record_id): due selection scans by due_at; claims join open runs on all three keys,
+-- and missions sharing one slot (daily missions at the same hour) must not degrade that join.
+create index projections_due_at_idx on mana_ai_private.projections (due_at, user_id, record_id)
   where table_name = 'aiMissions' and due_at is not null;
 create index projections_agent_idx on mana_ai_private.projections (user_id, agent_id)
   where table_name = 'aiMissions' and agent_id is not null;
