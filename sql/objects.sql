@@ -29,6 +29,7 @@
 \ir mana_ai_private/triggers/decrypt_audit.sql
 
 -- the LWW merge and the projection (depends on the cadence functions at run time)
+\ir mana_ai_private/functions/key_fits.sql
 \ir mana_ai_private/functions/merge/make_offer.sql
 \ir mana_ai_private/functions/merge/merge_step.sql
 \ir mana_ai_private/functions/merge/derive_projection.sql

@@ -28,6 +28,23 @@ begin
     return '{}';
   end if;
 
+  -- Keys too long for our indexes: quarantined (ids shortened; change_id points at the full row) and
+  -- never projected, instead of failing the sync server's INSERT on an index entry size error.
+  if exists (select from unnest(p_groups) g where not mana_ai_private.key_fits(g.user_id, g.record_id)) then
+    insert into mana_ai_private.quarantine (change_id, user_id, app_id, table_name, record_id, reason, applied)
+    select o.change_id, left(g.user_id, 200), 'ai', g.table_name, left(g.record_id, 200),
+           format('record key too long to project: user_id + record_id are %s bytes, at most 2000',
+                  octet_length(g.user_id) + octet_length(g.record_id)),
+           false
+      from unnest(p_groups) g
+     cross join lateral unnest(g.offers) o
+     where not mana_ai_private.key_fits(g.user_id, g.record_id);
+    p_groups := array(select g from unnest(p_groups) g where mana_ai_private.key_fits(g.user_id, g.record_id));
+    if cardinality(p_groups) = 0 then
+      return '{}';
+    end if;
+  end if;
+
   insert into mana_ai_private.projections as p (user_id, table_name, record_id)
   select g.user_id, g.table_name, g.record_id
     from unnest(p_groups) g

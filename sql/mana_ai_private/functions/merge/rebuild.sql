@@ -38,6 +38,7 @@ begin
              count(*) as n
         from public.sync_changes c
        where c.user_id = v_user and c.app_id = 'ai' and c.table_name in ('aiMissions', 'agents')
+         and mana_ai_private.key_fits(c.user_id, c.record_id)
        group by c.table_name, c.record_id
     ), d as materialized (
       select s.*, mana_ai_private.derive_projection(s.table_name, s.st, v_tz) as d from src s

@@ -1,7 +1,7 @@
 -- The projection trigger on sync_changes: what it projects, what it ignores, what it quarantines, and
 -- that bad data never fails the sync server's INSERT.
 begin;
-select plan(23);
+select plan(25);
 
 select tests.freeze_time('2026-06-01 12:00:00+00');
 
@@ -108,6 +108,13 @@ select is((select count(*)::int from mana_ai_private.quarantine where user_id = 
 select is((select count(*)::int from mana_ai_private.projections where user_id = 'u3' and present),
           (select count(distinct g % 400)::int from generate_series(1, 1000) g where g % 10 <> 0),
           'every record with at least one usable row is projected');
+
+-- a key too long for our indexes is quarantined, not a failed INSERT ------------------------------
+select lives_ok($$
+  select tests.sync('u4', 'aiMissions', repeat(md5(random()::text), 70), 'insert', '{"state":"active"}')
+$$, 'a record id the log accepts but our indexes cannot hold does not fail the INSERT');
+select results_eq($$ select applied, reason ~ 'record key too long' from mana_ai_private.quarantine where user_id = 'u4' $$,
+                  $$ values (false, true) $$, 'it is quarantined as skipped with the reason');
 
 -- the caller's RLS scope survives the trigger's own scope switches -------------------------------
 select set_config('app.current_user_id', 'sync-server-scope', true);
