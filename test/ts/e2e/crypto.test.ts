@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import {
   constants, createCipheriv, generateKeyPairSync, hkdfSync, publicEncrypt, randomBytes,
 } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { freshDatabase, type TestDb } from '../../support/db.js';
+import { loadVectors } from '../crypto/fixtures.js';
 import {
   metricValue, missionRow, recordRow, requestsFor, runsOf, scrape, startRunner, userMessage, waitForRun, writeBacksOf,
   type RunningApp,
@@ -48,25 +48,8 @@ interface GrantSpec { missionId: string; tables: string[]; recordIds: string[]; 
 
 const token = (label: string) => `${label}-${randomBytes(6).toString('hex')}`;
 
-interface VectorsFile {
-  rsa: { privatePkcs8Pem: string };
-  masterKeyHex: string;
-  derivation: { missionId: string; tables: string[]; recordIds: string[] };
-  infoString: string;
-  mdkHex: string;
-  grant: Record<string, unknown>;
-  records: Record<string, { plaintext: Record<string, unknown>; encrypted: Record<string, string> }>;
-  negative: {
-    tamperedTag: { value: string };
-    wrongKey: { value: string };
-    wrongPrefix: { value: string };
-    expiredGrant: { grant: Record<string, unknown> };
-    otherMissionGrant: { grant: Record<string, unknown> };
-    notBase64: { grant: Record<string, unknown> };
-  };
-}
-// test/ts/e2e → repo root is three levels up; the spec lives in ../shared beside the repo.
-const vectors = JSON.parse(readFileSync(new URL('../../../../shared/spec/vectors/crypto-v1.json', import.meta.url), 'utf8')) as VectorsFile;
+// the spec's vectors, read and typed in one place (test/ts/crypto/fixtures.ts)
+const vectors = loadVectors();
 
 describe('grants end to end: unwrap, decrypt, audit, prompt', () => {
   let db: TestDb;
