@@ -60,6 +60,7 @@
 \ir mana_ai/functions/release_run.sql
 \ir mana_ai/functions/load_run.sql
 \ir mana_ai/functions/replay_input.sql
+\ir mana_ai_private/functions/lock_leased_run.sql
 \ir mana_ai/functions/complete_run.sql
 \ir mana_ai/functions/fail_run.sql
 \ir mana_ai/functions/next_wakeup.sql

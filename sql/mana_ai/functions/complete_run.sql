@@ -21,8 +21,8 @@ declare
   v_run mana_ai.runs;
   v_res jsonb;
 begin
-  select r.* into v_run from mana_ai.runs r where r.run_id = p_run_id for update;
-  if not found or v_run.status <> 'running' or v_run.lease_token is distinct from p_lease_token then
+  v_run := mana_ai_private.lock_leased_run(p_run_id, p_lease_token);
+  if v_run.run_id is null then
     return '{"status": "stale"}';
   end if;
   if jsonb_typeof(p_iteration) is distinct from 'object' or jsonb_typeof(p_iteration -> 'id') is distinct from 'string' then

@@ -21,8 +21,8 @@ declare
   v_settings mana_ai_private.settings;
   v_retry_at timestamptz;
 begin
-  select r.* into v_run from mana_ai.runs r where r.run_id = p_run_id for update;
-  if not found or v_run.status <> 'running' or v_run.lease_token is distinct from p_lease_token then
+  v_run := mana_ai_private.lock_leased_run(p_run_id, p_lease_token);
+  if v_run.run_id is null then
     return '{"status": "stale"}';
   end if;
   select s.* into v_settings from mana_ai_private.settings s;
