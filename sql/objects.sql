@@ -37,6 +37,7 @@
 \ir mana_ai_private/functions/merge/replay.sql
 \ir mana_ai_private/functions/merge/apply_changes.sql
 \ir mana_ai_private/functions/merge/rebuild.sql
+\ir mana_ai_private/functions/merge/log_user_ids.sql
 \ir mana_ai_private/triggers/sync_changes.sql
 
 -- decrypt audit and retention

@@ -63,9 +63,7 @@ async function listLogUsers(client: AdminClient): Promise<string[]> {
     throw new RebuildNeedsUsersError(role?.name ?? 'unknown', 'it is neither a superuser nor BYPASSRLS');
   }
   try {
-    const { rows } = await client.query<{ user_id: string }>(
-      `select distinct c.user_id from public.sync_changes c
-        where c.app_id = 'ai' and c.table_name in ('aiMissions', 'agents') order by 1`);
+    const { rows } = await client.query<{ user_id: string }>('select mana_ai_private.log_user_ids() as user_id');
     return rows.map((r) => r.user_id);
   } catch (error) {
     throw new RebuildNeedsUsersError(role.name, explainDbError(error).message, { cause: error });
