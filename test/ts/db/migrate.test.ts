@@ -69,6 +69,28 @@ describe('mana-ai migrate', () => {
     assert.equal(tz2!.tz, 'Asia/Tokyo', 'an unset MANA_AI_TIMEZONE leaves the stored zone alone');
   });
 
+  test('an upgrade replaces the earlier unconditional projection trigger in place, as mana_ai_owner', async () => {
+    const db = await emptyDatabase();
+    await migrateDatabase({ databaseUrl: db.url, logger: collector().logger });
+    // the shape of the first release: one statement trigger for every INSERT, no row mark
+    await query(db.url, `drop trigger _500_project_mark on public.sync_changes;
+      create or replace trigger _500_project after insert on public.sync_changes referencing new table as new_rows
+        for each statement execute function mana_ai_private.tg_sync_changes__project();
+      update mana_ai_private.sql_objects set sha1 = 'an-earlier-release'`);
+    const r = await migrateDatabase({ databaseUrl: db.url, logger: collector().logger });
+    assert.equal(r.objectsChanged, true);
+    const defs = await query<{ tgname: string; def: string }>(db.url,
+      `select tgname, pg_get_triggerdef(oid) as def from pg_trigger
+        where tgrelid = 'public.sync_changes'::regclass and not tgisinternal order by tgname`);
+    assert.deepEqual(defs.map((d) => d.tgname), ['_500_project', '_500_project_mark']);
+    assert.match(defs[0]!.def, /FOR EACH STATEMENT WHEN \(\(?current_setting\('mana_ai\.project_pending'/, 'the fold runs only for marked statements');
+    assert.match(defs[1]!.def, /BEFORE INSERT .* FOR EACH ROW WHEN/, 'the mark is a filtered row trigger');
+    await query(db.url, `insert into public.sync_changes (app_id, table_name, record_id, user_id, op, data, client_id)
+      values ('ai', 'aiMissions', 'm1', 'u1', 'insert', '{"state":"active","cadence":{"kind":"manual"}}', 'd')`);
+    const [p] = await query<{ present: boolean }>(db.url, `select present from mana_ai_private.projections where record_id = 'm1'`);
+    assert.deepEqual(p, { present: true }, 'and the upgraded triggers project');
+  });
+
   test('the compat sync_changes table is created exactly like the sync server creates it', async () => {
     const db = await emptyDatabase();
     await migrateDatabase({ databaseUrl: db.url, logger: collector().logger });
@@ -104,7 +126,7 @@ describe('mana-ai migrate', () => {
     const policies = await query<{ policyname: string }>(db.url, `select policyname from pg_policies where tablename = 'sync_changes'`);
     assert.deepEqual(policies.map((p) => p.policyname), ['server_policy'], 'no policy added or removed');
     const triggers = await query<{ tgname: string }>(db.url,
-      `select tgname from pg_trigger where tgrelid = 'public.sync_changes'::regclass and not tgisinternal`);
-    assert.deepEqual(triggers.map((r) => r.tgname), ['_500_project'], 'only the projection trigger is added');
+      `select tgname from pg_trigger where tgrelid = 'public.sync_changes'::regclass and not tgisinternal order by tgname`);
+    assert.deepEqual(triggers.map((r) => r.tgname), ['_500_project', '_500_project_mark'], 'only the projection triggers are added');
   });
 });

@@ -1,7 +1,7 @@
 -- The projection trigger on sync_changes: what it projects, what it ignores, what it quarantines, and
 -- that bad data never fails the sync server's INSERT.
 begin;
-select plan(25);
+select plan(33);
 
 select tests.freeze_time('2026-06-01 12:00:00+00');
 
@@ -125,6 +125,44 @@ select is(current_setting('app.current_user_id', true), 'sync-server-scope', 'th
 -- snapshot counters -------------------------------------------------------------------------------
 select cmp_ok((select sum(delta) from mana_ai_private.counter_deltas where name = 'snapshot_rows_applied'), '>=', 1000::numeric,
               'mission rows folded are counted');
+
+-- rows of other apps never enter PL/pgSQL -------------------------------------------------------
+-- (pg_stat_xact_user_functions counts this transaction's calls; track_functions is per session)
+set local track_functions = 'pl';
+select set_config('app.current_user_id', 'u5', true);
+insert into public.sync_changes (app_id, table_name, record_id, user_id, op, data, field_timestamps, client_id)
+select app, tbl, 'n' || g, 'u5', 'insert', '{"title":"x"}', '{}', 'd'
+  from generate_series(1, 50) g, (values ('notes', 'notes'), ('todo', 'tasks'), ('ai', 'aiOther')) a(app, tbl);
+select is((select coalesce(sum(calls), 0)::int from pg_stat_xact_user_functions
+            where funcname in ('tg_sync_changes__mark', 'tg_sync_changes__project')), 0,
+          'a statement without ai mission/agent rows calls neither trigger function');
+insert into public.sync_changes (app_id, table_name, record_id, user_id, op, data, field_timestamps, client_id)
+select case when g % 10 = 0 then 'ai' else 'notes' end, case when g % 10 = 0 then 'aiMissions' else 'notes' end,
+       'mix' || g, 'u5', 'insert', '{"state":"active","cadence":{"kind":"manual"}}', '{}', 'd'
+  from generate_series(1, 100) g;
+select is((select string_agg(format('%s:%s', funcname, calls), ' ' order by funcname::text) from pg_stat_xact_user_functions
+            where funcname::text in ('tg_sync_changes__mark', 'tg_sync_changes__project')),
+          'tg_sync_changes__mark:1 tg_sync_changes__project:1',
+          'a mixed statement marks itself once (first ai row) and folds once');
+select is((select count(*)::int from mana_ai_private.projections where user_id = 'u5'), 10,
+          'its ai rows are projected, wherever they are in the statement');
+select is(current_setting('mana_ai.project_pending', true), '', 'the mark is cleared by the fold');
+
+-- the mark goes back with a failed statement -----------------------------------------------------
+savepoint before_failure;
+select throws_ok($$
+  insert into public.sync_changes (app_id, table_name, record_id, user_id, op, data, field_timestamps, client_id)
+  values ('ai', 'aiMissions', 'f1', 'u5', 'insert', '{}', '{}', 'd'), ('ai', 'aiMissions', 'f2', 'u5', 'bogus-op', '{}', '{}', 'd')
+$$, '23514', null, 'a statement the log itself rejects fails as before');
+rollback to savepoint before_failure;
+select is(current_setting('mana_ai.project_pending', true), '', 'and leaves no mark behind');
+
+-- an earlier unconditional trigger of the same name is replaced in place ------------------------
+select is((select count(*)::int from pg_trigger where tgrelid = 'public.sync_changes'::regclass and tgname like '\_500\_project%'), 2,
+          'two projection triggers: the row mark and the statement fold');
+select ok((select pg_get_triggerdef(oid) ~ 'WHEN \(\(?current_setting' from pg_trigger
+            where tgrelid = 'public.sync_changes'::regclass and tgname = '_500_project'),
+          'the statement trigger runs only for marked statements');
 
 select * from finish();
 rollback;
