@@ -72,9 +72,19 @@ export async function processRun(run: ClaimedRun, deps: ProcessRunDeps): Promise
       throw error;
     }
   };
+  // Once the run's final SQL call (complete, fail, release) has been sent, a heartbeat still in flight
+  // finds the run finished by that very call and gets NULL: that is our own ending, not a lost lease
+  // (and the final call is fenced by the token itself). Observed as a spurious `lost` in CI.
+  let settling = false;
+  const settle = <T>(call: () => Promise<T>): Promise<T> => {
+    settling = true;
+    return call();
+  };
   const heartbeat = setInterval(() => {
+    if (settling) return;
     calls.extendLease(run.run_id, run.lease_token, deps.leaseMs).then(
       (until) => {
+        if (settling) return;
         metrics.leaseExtensions.inc({ result: until ? 'ok' : 'lost' });
         if (!until) loseLease('heartbeat');
       },
@@ -143,7 +153,7 @@ export async function processRun(run: ClaimedRun, deps: ProcessRunDeps): Promise
       parseFailure = true;
       metrics.parseFailures.inc();
       log.warn('plan did not parse', parseFailureFields(parsed));
-      const failed = await calls.failRun(run.run_id, run.lease_token, 'parse', parsed.reason);
+      const failed = await settle(() => calls.failRun(run.run_id, run.lease_token, 'parse', parsed.reason));
       return ledgerFailure(failed.status, missionId, `plan did not parse: ${parsed.reason}`, false, true, metrics);
     }
     planProduced = true;
@@ -151,7 +161,7 @@ export async function processRun(run: ClaimedRun, deps: ProcessRunDeps): Promise
     for (const step of parsed.value.steps) log.info('plan step', { tool: step.toolName, rationale: step.rationale });
 
     const iteration = buildIteration({ iterationId, startedAt, finishedAt: now(), plan: parsed.value });
-    const result = await calls.completeRun(run.run_id, run.lease_token, iteration);
+    const result = await settle(() => calls.completeRun(run.run_id, run.lease_token, iteration));
     if (result.status === 'done') {
       metrics.plansWrittenBack.inc();
       metrics.runs.inc({ outcome: 'done' });
@@ -167,7 +177,7 @@ export async function processRun(run: ClaimedRun, deps: ProcessRunDeps): Promise
     if (leaseLost) return { outcome: 'lease-lost', missionId };
     if (error instanceof LlmCircuitOpenError || deps.signal?.aborted) {
       // An outage or a shutdown is not this run's fault: hand the slot back without using an attempt.
-      await calls.releaseRun(run.run_id, run.lease_token, error.message).catch((e) =>
+      await settle(() => calls.releaseRun(run.run_id, run.lease_token, error.message)).catch((e) =>
         log.warn('release failed; the lease will expire instead', { message: coerceError(e).message }),
       );
       metrics.runs.inc({ outcome: 'released' });
@@ -176,7 +186,7 @@ export async function processRun(run: ClaimedRun, deps: ProcessRunDeps): Promise
     metrics.missionErrors.inc();
     log.error('run failed', { code: errorCode(error), message: error.message });
     try {
-      const failed = await calls.failRun(run.run_id, run.lease_token, classify(error), error.message.slice(0, 2000));
+      const failed = await settle(() => calls.failRun(run.run_id, run.lease_token, classify(error), error.message.slice(0, 2000)));
       return ledgerFailure(failed.status, missionId, error.message, planProduced, parseFailure, metrics);
     } catch (failError) {
       log.error('could not record the failure; the lease will expire and the run be retried', { message: coerceError(failError).message });

@@ -1,0 +1,73 @@
+/**
+ * processRun against a real database and the loopback fake LLM, for what the end-to-end suites cannot
+ * time deterministically: a heartbeat that is still in flight when the run's own final SQL call
+ * commits must not be counted (or logged) as a lost lease.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import { loadPrivateKey } from '../../../src/crypto/grant.js';
+import { createCalls, type Calls } from '../../../src/db/calls.js';
+import { createLlmClient } from '../../../src/llm/client.js';
+import { createLogger } from '../../../src/log.js';
+import { createMetrics } from '../../../src/metrics.js';
+import { processRun } from '../../../src/run/process-run.js';
+import { freshDatabase, type TestDb } from '../../support/db.js';
+import { missionRow, sleep } from '../../support/e2e-kit.js';
+import { startFakeLlm, type FakeLlm } from '../../support/fake-llm.js';
+
+const HEARTBEAT_MS = 20;
+
+describe('processRun', () => {
+  let db: TestDb;
+  let llm: FakeLlm;
+  let pool: pg.Pool;
+  before(async () => {
+    db = await freshDatabase();
+    llm = await startFakeLlm();
+    pool = new pg.Pool({ connectionString: db.runnerUrl, max: 4 });
+  });
+  after(async () => {
+    await pool.end();
+    await llm.close();
+    await db.drop();
+  });
+
+  test('heartbeats that meet the run\'s own completion are neither counted nor treated as a lost lease', async () => {
+    await db.sync(missionRow('u-pr', 'm-pr', { title: 'Heartbeat race' }));
+    const real = createCalls(pool);
+    let extendsAfterComplete = 0;
+    let completed = false;
+    // The real calls, except that completeRun holds its answer back for several heartbeat periods after
+    // the commit: every heartbeat in that window finds the run already done (extend_lease → NULL).
+    const calls: Calls = {
+      ...real,
+      extendLease: async (...args: Parameters<Calls['extendLease']>) => {
+        const until = await real.extendLease(...args);
+        if (completed) extendsAfterComplete += until ? 0 : 1;
+        return until;
+      },
+      completeRun: async (...args: Parameters<Calls['completeRun']>) => {
+        const result = await real.completeRun(...args);
+        completed = true;
+        await sleep(HEARTBEAT_MS * 6);
+        return result;
+      },
+    };
+    const [run] = await real.claimRuns('w-pr', 1, 60_000);
+    assert.ok(run, 'the mission is due and claimed');
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = createLogger({ level: 'debug', write: (l) => lines.push(JSON.parse(l)) });
+    const metrics = createMetrics();
+    const result = await processRun(run, {
+      calls, metrics, logger, leaseMs: 60_000, heartbeatMs: HEARTBEAT_MS, grantKey: loadPrivateKey(undefined),
+      llm: createLlmClient({ baseUrl: llm.url, model: 'm', timeoutMs: 5_000, backoffBaseMs: 1, backoffMaxMs: 1,
+        breaker: { failureThreshold: 5, cooldownMs: 1_000 }, logger }),
+    });
+    assert.deepEqual(result, { outcome: 'done', missionId: 'm-pr' });
+    assert.equal(extendsAfterComplete, 0, 'no heartbeat was sent once the final call had started');
+    const lease = await metrics.leaseExtensions.get();
+    assert.equal(lease.values.find((v) => v.labels.result === 'lost')?.value ?? 0, 0, 'no lost lease counted');
+    assert.ok(!lines.some((l) => String(l.msg).startsWith('lease lost')), 'no lease-lost warning');
+  });
+});
