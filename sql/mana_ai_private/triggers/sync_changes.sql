@@ -44,11 +44,10 @@ begin
                    order by g.user_id, g.table_name, g.record_id)
     into v_groups
     from (
-      select n.user_id, n.table_name, n.record_id,
-             array_agg(mana_ai_private.make_offer(n.table_name, n.op, n.data, n.field_timestamps, n.created_at,
-                                                  n.id, n.schema_version, n.record_id)
-                       order by n.created_at, n.id) as offers
+      select n.user_id, n.table_name, n.record_id, array_agg(o order by n.created_at, n.id) as offers
         from new_rows n
+       cross join lateral mana_ai_private.make_offer(n.table_name, n.op, n.data, n.field_timestamps, n.created_at,
+                                                     n.id, n.schema_version, n.record_id) o
        where n.app_id = 'ai' and n.table_name in ('aiMissions', 'agents')
        group by n.user_id, n.table_name, n.record_id
     ) g;

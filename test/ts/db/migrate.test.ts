@@ -69,14 +69,17 @@ describe('mana-ai migrate', () => {
     assert.equal(tz2!.tz, 'Asia/Tokyo', 'an unset MANA_AI_TIMEZONE leaves the stored zone alone');
   });
 
-  test('an upgrade replaces the earlier unconditional projection trigger in place, as mana_ai_owner', async () => {
+  test('an upgrade replaces the earlier trigger shape and the scalar make_offer in place, as mana_ai_owner', async () => {
     const db = await emptyDatabase();
     await migrateDatabase({ databaseUrl: db.url, logger: collector().logger });
     // the shape of the first release: one statement trigger for every INSERT, no row mark
     await query(db.url, `drop trigger _500_project_mark on public.sync_changes;
       create or replace trigger _500_project after insert on public.sync_changes referencing new table as new_rows
         for each statement execute function mana_ai_private.tg_sync_changes__project();
-      update mana_ai_private.sql_objects set sha1 = 'an-earlier-release'`);
+      update mana_ai_private.sql_objects set sha1 = 'an-earlier-release';
+      drop function mana_ai_private.make_offer(text, text, jsonb, jsonb, timestamptz, uuid, int, text);
+      create function mana_ai_private.make_offer(text, text, jsonb, jsonb, timestamptz, uuid, int, text)
+        returns mana_ai_private.change_offer language sql as 'select null::mana_ai_private.change_offer'`);
     const r = await migrateDatabase({ databaseUrl: db.url, logger: collector().logger });
     assert.equal(r.objectsChanged, true);
     const defs = await query<{ tgname: string; def: string }>(db.url,
@@ -85,6 +88,9 @@ describe('mana-ai migrate', () => {
     assert.deepEqual(defs.map((d) => d.tgname), ['_500_project', '_500_project_mark']);
     assert.match(defs[0]!.def, /FOR EACH STATEMENT WHEN \(\(?current_setting\('mana_ai\.project_pending'/, 'the fold runs only for marked statements');
     assert.match(defs[1]!.def, /BEFORE INSERT .* FOR EACH ROW WHEN/, 'the mark is a filtered row trigger');
+    const [offer] = await query<{ retset: boolean }>(db.url,
+      `select proretset as retset from pg_proc where oid = 'mana_ai_private.make_offer(text,text,jsonb,jsonb,timestamptz,uuid,int,text)'::regprocedure`);
+    assert.deepEqual(offer, { retset: true }, 'the earlier scalar make_offer is replaced by the inlinable one');
     await query(db.url, `insert into public.sync_changes (app_id, table_name, record_id, user_id, op, data, client_id)
       values ('ai', 'aiMissions', 'm1', 'u1', 'insert', '{"state":"active","cadence":{"kind":"manual"}}', 'd')`);
     const [p] = await query<{ present: boolean }>(db.url, `select present from mana_ai_private.projections where record_id = 'm1'`);

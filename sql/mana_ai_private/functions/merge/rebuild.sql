@@ -30,13 +30,13 @@ begin
     perform set_config('app.current_user_id', v_user, true);
     with src as (
       select c.table_name, c.record_id,
-             mana_ai_private.fold_agg(
-               mana_ai_private.make_offer(c.table_name, c.op, c.data, c.field_timestamps, c.created_at, c.id, c.schema_version, c.record_id)
-               order by c.created_at, c.id) as st,
+             mana_ai_private.fold_agg(o order by c.created_at, c.id) as st,
              (array_agg(c.created_at order by c.created_at desc, c.id desc))[1] as last_at,
              (array_agg(c.id order by c.created_at desc, c.id desc))[1] as last_id,
              count(*) as n
         from public.sync_changes c
+       cross join lateral mana_ai_private.make_offer(c.table_name, c.op, c.data, c.field_timestamps, c.created_at, c.id,
+                                                     c.schema_version, c.record_id) o
        where c.user_id = v_user and c.app_id = 'ai' and c.table_name in ('aiMissions', 'agents')
          and mana_ai_private.key_fits(c.user_id, c.record_id)
        group by c.table_name, c.record_id

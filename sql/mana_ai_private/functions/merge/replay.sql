@@ -17,10 +17,10 @@ begin
   perform set_config('app.current_user_id', p_user_id, true);
   -- (assigned, not SELECT INTO: INTO would spread a composite result over the variable's fields)
   v_state := (
-    select mana_ai_private.fold_agg(
-             mana_ai_private.make_offer(c.table_name, c.op, c.data, c.field_timestamps, c.created_at, c.id, c.schema_version, c.record_id)
-             order by c.created_at, c.id)
+    select mana_ai_private.fold_agg(o order by c.created_at, c.id)
       from public.sync_changes c
+     cross join lateral mana_ai_private.make_offer(c.table_name, c.op, c.data, c.field_timestamps, c.created_at, c.id,
+                                                   c.schema_version, c.record_id) o
      where c.user_id = p_user_id and c.app_id = p_app_id and c.table_name = p_table_name and c.record_id = p_record_id);
   perform set_config('app.current_user_id', coalesce(v_prev, ''), true);
   return coalesce(v_state, row(false, '{}', '{}', null, null)::mana_ai_private.fold_state);
