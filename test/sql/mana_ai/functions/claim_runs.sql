@@ -2,7 +2,7 @@
 -- (scheduling.md §5.3–5.5). Two sessions racing are tested in node:test.
 begin;
 \ir ../../../support/ledger-fixtures.sql
-select plan(32);
+select plan(36);
 
 select is_definer('mana_ai', 'claim_runs', array['text', 'integer', 'integer'], 'claim_runs is security definer');
 select function_privs_are('mana_ai', 'claim_runs', array['text', 'integer', 'integer'], 'mana_ai_runner', array['EXECUTE'],
@@ -75,7 +75,7 @@ select results_eq($$ select mission_id, attempt from mana_ai.claim_runs('w', 10,
 reset role;
 select is((select retry_at from mana_ai.runs where mission_id = 'f-now'), null, 'a claim clears retry_at');
 
--- supersede before claiming -------------------------------------------------------------------------------
+-- runs whose mission is no longer due ------------------------------------------------------------------
 delete from mana_ai.runs; delete from mana_ai_private.projections;
 select pg_temp.mission('u1', 's-deleted', '2024-01-01 00:00Z');
 select pg_temp.mission('u1', 's-paused', '2024-01-01 00:00Z');
@@ -91,8 +91,31 @@ select results_eq($$ select mission_id, slot from mana_ai.claim_runs('w', 10, nu
   'only the run whose mission is still due at its slot is claimed');
 reset role;
 select results_eq($$ select mission_id, status from mana_ai.runs where mission_id <> 's-ok' order by mission_id $$,
-  $$ values ('s-deleted'::text, 'superseded'::text), ('s-moved', 'superseded'), ('s-paused', 'superseded') $$,
-  'deleted, paused and moved missions'' runs are marked superseded (no new run for the moved slot yet)');
+  $$ values ('s-deleted'::text, 'queued'::text), ('s-moved', 'queued'), ('s-paused', 'queued') $$,
+  'the claim leaves them to tick() (it no longer scans every open run)');
+select is(((mana_ai.tick()) ->> 'superseded')::int, 3, 'tick() marks the deleted, paused and moved missions'' runs superseded');
+
+-- a wide backlog: the claim looks at a prefix and widens it only when it must ---------------------------
+delete from mana_ai.runs; delete from mana_ai_private.projections;
+select pg_temp.agent('u1', 'busy', 'active', 1);
+select pg_temp.agent('u1', 'stopped', 'active');
+select pg_temp.mission('u1', 'busy-' || i, '2024-01-01 00:00Z'::timestamptz + i * interval '1 second', 'busy')
+  from generate_series(1, 150) i;
+select pg_temp.mission('u1', 'stopped-' || i, '2024-01-01 00:03Z'::timestamptz + i * interval '1 second', 'stopped')
+  from generate_series(1, 150) i;
+select pg_temp.mission('u2', 'late-' || i, '2024-01-01 00:06Z'::timestamptz + i * interval '1 second')
+  from generate_series(1, 3) i;
+select mana_ai_private.enqueue_due('2024-01-01 00:10Z');
+select pg_temp.agent('u1', 'stopped', 'paused');
+select is((select count(*)::int from mana_ai_private.claim_candidates('2024-01-01 00:10Z') c
+            where c.gate is null and not c.blocked), 4,
+          '303 open runs, 4 claimable: one of the quota-1 agent, the three behind 150 gated runs');
+select tests.as_role('mana_ai_runner');
+select results_eq($$ select mission_id from mana_ai.claim_runs('w', 10, null) $$,
+  $$ values ('busy-1'::text), ('late-1'), ('late-2'), ('late-3') $$,
+  'they are claimed although 298 unclaimable runs come first (the prefix of 64 is widened)');
+select is_empty($$ select * from mana_ai.claim_runs('w', 10, null) $$, 'and nothing more');
+reset role;
 
 -- gates: archived and paused agents ---------------------------------------------------------------------
 delete from mana_ai.runs; delete from mana_ai_private.projections;

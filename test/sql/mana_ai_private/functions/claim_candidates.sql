@@ -1,7 +1,7 @@
 -- mana_ai_private.claim_candidates(): claimable runs with gate and quota decisions (scheduling.md §5.4).
 begin;
 \ir ../../../support/ledger-fixtures.sql
-select plan(4);
+select plan(6);
 
 select pg_temp.agent('u1', 'a2', 'active', 2);
 select pg_temp.agent('u1', 'a-half', 'active', 1.5);
@@ -35,6 +35,16 @@ select is_empty($$ select * from mana_ai_private.claim_candidates('2024-01-01 00
 select results_eq($$ select mission_id, status, blocked from mana_ai_private.claim_candidates('2024-01-01 00:32Z') where mission_id like 'a2-%' order by slot $$,
   $$ values ('a2-1'::text, 'running'::text, false), ('a2-2', 'queued', false), ('a2-3', 'queued', true) $$,
   'once the lease expires the run is a candidate again and its quota slot is free');
+
+-- any prefix of the open runs gives the same decisions for its runs as the whole backlog -------------
+select is((select count(*)::int
+             from generate_series(1, 9) k,
+                  lateral (select c.run_id, c.gate, c.blocked from mana_ai_private.claim_candidates('2024-01-01 00:30Z', k) c
+                           except
+                           select c.run_id, c.gate, c.blocked from mana_ai_private.claim_candidates('2024-01-01 00:30Z') c) d), 0,
+          'every decision over a prefix (1..9 open runs) equals the decision over all of them');
+select is((select count(*)::int from mana_ai_private.claim_candidates('2024-01-01 00:30Z', 3)), 2,
+          'a prefix of 3 open runs holds only their candidates (the live run a2-1 is not one)');
 
 select * from finish();
 rollback;
