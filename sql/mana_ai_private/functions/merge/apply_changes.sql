@@ -44,6 +44,7 @@ declare
   v_agent_ids text[] := '{}';
   v_problem_groups mana_ai_private.record_changes[] := '{}';
   v_too_long mana_ai_private.record_changes[] := '{}';
+  v_out mana_ai_private.projections[] := '{}';
   v_enqueued int := 0;
 begin
   foreach g in array coalesce(p_groups, '{}') loop
@@ -89,22 +90,14 @@ begin
         v_tz := (select s.timezone from mana_ai_private.settings s);
       end if;
       d := mana_ai_private.derive_projection(g.table_name, v_st, v_tz);
-      update mana_ai_private.projections x
-         set present = v_st.present, fields = v_st.fields, vals = v_st.vals,
-             updated_at_us = v_st.updated_at_us, deleted_at_us = v_st.deleted_at_us,
-             last_created_at = p.last_created_at, last_change_id = p.last_change_id,
-             rows_applied = p.rows_applied + cardinality(g.offers),
-             deleted = d.deleted, state = d.state, agent_id = d.agent_id, next_run_at = d.next_run_at,
-             cadence_error = d.cadence_error, due_at = d.due_at, name = d.name, max_concurrent = d.max_concurrent,
-             projected_at = clock_timestamp()
-       where x.user_id = g.user_id and x.table_name = g.table_name and x.record_id = g.record_id;
     else
-      d.due_at := p.due_at;
-      update mana_ai_private.projections x
-         set last_created_at = p.last_created_at, last_change_id = p.last_change_id,
-             rows_applied = p.rows_applied + cardinality(g.offers), projected_at = clock_timestamp()
-       where x.user_id = g.user_id and x.table_name = g.table_name and x.record_id = g.record_id;
+      d := row(p.deleted, p.state, p.agent_id, p.next_run_at, p.cadence_error, p.due_at, p.name, p.max_concurrent)::mana_ai_private.derived;
     end if;
+    -- written once for the whole batch, after the loop
+    v_out := v_out || row(g.user_id, g.table_name, g.record_id, v_st.present, v_st.fields, v_st.vals, v_st.updated_at_us,
+                          v_st.deleted_at_us, p.last_created_at, p.last_change_id, p.rows_applied + cardinality(g.offers),
+                          d.deleted, d.state, d.agent_id, d.next_run_at, d.cadence_error, d.due_at, d.name, d.max_concurrent,
+                          clock_timestamp())::mana_ai_private.projections;
 
     if v_mission then
       v_mission_rows := v_mission_rows + cardinality(g.offers);
@@ -130,6 +123,15 @@ begin
       end if;
     end loop;
   end loop;
+
+  update mana_ai_private.projections x
+     set present = u.present, fields = u.fields, vals = u.vals, updated_at_us = u.updated_at_us,
+         deleted_at_us = u.deleted_at_us, last_created_at = u.last_created_at, last_change_id = u.last_change_id,
+         rows_applied = u.rows_applied, deleted = u.deleted, state = u.state, agent_id = u.agent_id,
+         next_run_at = u.next_run_at, cadence_error = u.cadence_error, due_at = u.due_at, name = u.name,
+         max_concurrent = u.max_concurrent, projected_at = u.projected_at
+    from unnest(v_out) u
+   where (x.user_id, x.table_name, x.record_id) = (u.user_id, u.table_name, u.record_id);
 
   if cardinality(v_too_long) > 0 then
     insert into mana_ai_private.quarantine (change_id, user_id, app_id, table_name, record_id, reason, applied)
