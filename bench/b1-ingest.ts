@@ -136,16 +136,18 @@ export async function runB1(ctx: Ctx): Promise<BenchResult[]> {
 }
 
 const FOLLOW_UP_B1A = [
-  'The cost is per-row PL/pgSQL in the trigger (offer extraction and the merge step, see the profile), not the',
-  'statement machinery. Plan: extract offers set-based over the whole transition table in one query (one',
-  '`jsonb_each` pass per statement instead of one SPI query per row), fold with a set-based window over the',
-  'offers instead of per-record `fold()` calls, and skip `derive_projection` for records whose decision fields',
-  'did not change. Re-run `make bench` after each step; the target is ≥ 0.5×.',
+  'The cost is per-record PL/pgSQL in the trigger (profile below). Done so far: offers are extracted by an inlinable',
+  'SQL function evaluated as a LATERAL subquery of the statement (one executor setup per statement instead of one',
+  'per row), the apply loop writes all records with one UPDATE, and decision columns are derived only when the fold',
+  'changed the record. What remains per ai row: `merge_step` runs one aggregate query per offer (mostly that query\'s',
+  'executor setup), the apply loop locks each record with its own statement (key order, deadlock-free), and',
+  '`derive_projection`. Plan: define the merge rule once as an inlinable SQL function (`merge_step` and `fold_agg`',
+  'become thin wrappers over it, so there is still one merge), merge and derive the statement\'s single-offer records',
+  'in one query, and lock the records with one ordered query when they all exist. 0.5× means at most ~55 µs per ai row',
+  'for the whole fold.',
 ];
 
 const FOLLOW_UP_B1B = [
-  'Rows of other apps pay for capturing the transition table and one scan of it; the ai rows in the mix pay the',
-  'same per-row cost as in B1a, which at 10 % of the rows is most of the loss. Plan: the B1a work (set-based',
-  'offers and fold) first; then measure a `FOR EACH ROW … WHEN (NEW.app_id = \'ai\')` pre-filter that skips',
-  'PL/pgSQL entirely for other apps against the statement trigger (architecture.md asks to measure both shapes).',
+  'Rows of other apps no longer enter PL/pgSQL: they pay the row mark\'s WHEN and the transition table capture only',
+  '(see B5\'s first diagnostic). The loss is the ai rows\' per-row fold (B1a) at 10 % of the rows. Plan: B1a\'s.',
 ];
