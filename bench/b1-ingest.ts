@@ -141,10 +141,12 @@ const FOLLOW_UP_B1A = [
   'per row), the apply loop writes all records with one UPDATE, and decision columns are derived only when the fold',
   'changed the record. What remains per ai row: `merge_step` runs one aggregate query per offer (mostly that query\'s',
   'executor setup), the apply loop locks each record with its own statement (key order, deadlock-free), and',
-  '`derive_projection`. Plan: define the merge rule once as an inlinable SQL function (`merge_step` and `fold_agg`',
-  'become thin wrappers over it, so there is still one merge), merge and derive the statement\'s single-offer records',
-  'in one query, and lock the records with one ordered query when they all exist. 0.5× means at most ~55 µs per ai row',
-  'for the whole fold.',
+  '`derive_projection`. Measured and rejected: the merge rule as an inlinable SQL function merged inside each',
+  'record\'s lock query (the lock query went from 14 to 75 µs, B1a fell to 0.20×: the cost is one executor setup per',
+  'record, wherever the rule runs), and `merge_step` as a SQL wrapper of it (planned afresh in every query that calls',
+  'it: ~1 ms per replay). What would work is merging all of a statement\'s single-offer records in one query, but with',
+  'one rule that means replays pay a plan per call; the choice is written up in the README. 0.5× means at most',
+  '~55 µs per ai row for the whole fold.',
 ];
 
 const FOLLOW_UP_B1B = [

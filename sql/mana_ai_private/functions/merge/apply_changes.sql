@@ -73,7 +73,9 @@ begin
 
     v_old := row(p.present, p.fields, p.vals, p.updated_at_us, p.deleted_at_us)::mana_ai_private.fold_state;
     if p.last_created_at is null or (v_first.created_at, v_first.change_id) > (p.last_created_at, p.last_change_id) then
-      v_st := mana_ai_private.fold(v_old, g.offers);
+      -- (one offer, the common case: merge_step directly, without fold()'s call and loop)
+      v_st := case when cardinality(g.offers) = 1 then mana_ai_private.merge_step(v_old, v_first)
+                   else mana_ai_private.fold(v_old, g.offers) end;
       p.last_created_at := v_last.created_at;
       p.last_change_id := v_last.change_id;
     else
