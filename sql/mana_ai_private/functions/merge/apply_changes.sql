@@ -5,7 +5,7 @@
 --
 -- Per record, in key order (so concurrent statements lock projection rows in the same order and cannot
 -- deadlock on them; writers of different records never wait on each other): lock the row (create it
--- when new), fold, write. A group whose first row comes after the last row already applied is folded
+-- when new) and fold; all records are written by one UPDATE after the loop. A group whose first row comes after the last row already applied is folded
 -- onto the stored state (the common case: one merge step per row). A group that reaches back before it
 -- — a row of an older transaction committing late (KI-7), or a lower id inside the same transaction —
 -- is re-folded from the whole log instead, so the result is always exactly the (created_at, id) fold.
@@ -13,8 +13,9 @@
 -- Afterwards, once per batch: quarantine rows for problems, counter deltas (mission snapshots), and the
 -- missions that became due now — directly or through their agent — are enqueued (one NOTIFY per
 -- transaction).
--- A loop of two indexed statements per record rather than one set-based statement for all: one-row
--- sync transactions are the common case, and there the set-based form cost ~2x (bench B5, README).
+-- One indexed lock statement per record rather than one set-based statement for all: one-row sync
+-- transactions are the common case, and there the set-based form cost more (320 vs 262 us per call);
+-- merging inside the lock statement (an inlined SQL form of the rule) measured slower still (README).
 -- Test: test/sql/mana_ai_private/triggers/sync_changes.sql, test/sql/mana_ai_private/functions/merge/rebuild.sql
 create or replace function mana_ai_private.apply_changes(p_groups mana_ai_private.record_changes[], p_now timestamptz)
   returns jsonb
