@@ -13,6 +13,7 @@
 \ir mana_ai_private/functions/cron_next.sql
 \ir mana_ai_private/functions/cadence_error.sql
 \ir mana_ai_private/functions/next_slot.sql
+\ir mana_ai_private/functions/agent_gate.sql
 
 -- row-level security: ENABLE + FORCE, policies and table grants, one file per table (after now(),
 -- which the decrypt_audit retention policies call)

@@ -86,7 +86,7 @@ begin
     v_agent_row := found;
     v_agent_resolved := found and v_a.present and not v_a.deleted;
     if v_agent_resolved then
-      v_gate := case when v_a.state = 'archived' then 'skipped-archived' when v_a.state = 'paused' then 'skipped-paused' end;
+      v_gate := mana_ai_private.agent_gate(v_a.state);
       select count(*) into v_running_live
         from mana_ai.runs r
        where r.user_id = v_user and r.agent_id = v_a.record_id and r.status = 'running' and r.lease_until >= v_now;

@@ -26,10 +26,7 @@ select m.user_id,
        m.agent_id,
        a.record_id is not null as agent_resolved,
        a.state as agent_state,
-       case
-         when a.state = 'archived' then 'skipped-archived'
-         when a.state = 'paused' then 'skipped-paused'
-       end as gate,
+       mana_ai_private.agent_gate(a.state) as gate,
        lr.run_id as last_run_id,
        lr.slot as last_run_slot,
        lr.status as last_run_status,

@@ -15,10 +15,7 @@ select m.user_id,
        m.due_at as slot,
        a.record_id as agent_id,
        a.record_id is not null as agent_resolved,
-       case
-         when a.state = 'archived' then 'skipped-archived'
-         when a.state = 'paused' then 'skipped-paused'
-       end as gate,
+       mana_ai_private.agent_gate(a.state) as gate,
        a.max_concurrent
   from mana_ai_private.projections m
   left join mana_ai_private.projections a
