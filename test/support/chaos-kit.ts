@@ -6,25 +6,16 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { SyncRow } from './db.js';
+import { buildDist, distIsFresh, ROOT } from './dist.js';
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export { ROOT };
 
 // ---- building and spawning the real command ------------------------------------------------------
-
-function newest(dir: string): number {
-  let max = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    max = Math.max(max, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
-  }
-  return max;
-}
 
 let built: boolean | undefined;
 
@@ -38,10 +29,9 @@ let built: boolean | undefined;
 export function serveCommand(): string[] {
   const tsx = ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve'];
   if (process.env.CHAOS_SERVE === 'tsx') return tsx;
-  const main = join(ROOT, 'dist/cli/main.js');
-  built ??= existsSync(main) && statSync(main).mtimeMs >= newest(join(ROOT, 'src'));
+  built ??= distIsFresh();
   if (!built && process.env.CHAOS_SERVE === 'dist') {
-    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore', env: { ...process.env, NPM_CONFIG_LOGLEVEL: 'error' } });
+    buildDist();
     built = true;
   }
   return built ? [join(ROOT, 'bin/mana-ai.js'), 'serve'] : tsx;

@@ -5,26 +5,13 @@
  * process left behind, and `migrate` being idempotent on a brand-new database.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { freshDatabase, type TestDb } from '../../support/db.js';
-
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-
-/** Newest mtime under `dir` (files only). */
-function newest(dir: string): number {
-  let max = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    max = Math.max(max, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
-  }
-  return max;
-}
+import { buildDist, distIsFresh, ROOT } from '../../support/dist.js';
 
 function pgUrl(user: string, database: string): string {
   const host = process.env.PGHOST;
@@ -144,10 +131,7 @@ describe('the mana-ai command', () => {
   const extraDbs: string[] = [];
 
   before(async () => {
-    const built = join(ROOT, 'dist/cli/main.js');
-    if (!existsSync(built) || statSync(built).mtimeMs < newest(join(ROOT, 'src'))) {
-      execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore', env: { ...process.env, NPM_CONFIG_LOGLEVEL: 'error' } });
-    }
+    if (!distIsFresh()) buildDist();
     db = await freshDatabase();
   });
   after(async () => {
