@@ -5,10 +5,11 @@
 --
 -- Per record, in key order (so concurrent statements lock projection rows in the same order and cannot
 -- deadlock on them; writers of different records never wait on each other): lock the row (create it
--- when new) and fold; all records are written by one UPDATE after the loop. A group whose first row comes after the last row already applied is folded
--- onto the stored state (the common case: one merge step per row). A group that reaches back before it
--- — a row of an older transaction committing late (KI-7), or a lower id inside the same transaction —
--- is re-folded from the whole log instead, so the result is always exactly the (created_at, id) fold.
+-- when new) and fold; all records are written by one UPDATE after the loop. A group whose first row
+-- comes after the last row already applied is folded onto the stored state (the common case: one merge
+-- step per row). A group that reaches back before it — a row of an older transaction committing late
+-- (KI-7), or a lower id inside the same transaction — is re-folded from the whole log instead, so the
+-- result is always exactly the (created_at, id) fold.
 -- The decision columns are derived again only when the fold changed the record.
 -- Afterwards, once per batch: quarantine rows for problems, counter deltas (mission snapshots), and the
 -- missions that became due now — directly or through their agent — are enqueued (one NOTIFY per
@@ -21,12 +22,13 @@ create or replace function mana_ai_private.apply_changes(p_groups mana_ai_privat
   returns jsonb
   language plpgsql volatile
   set search_path = pg_catalog, pg_temp
+  -- its statements take the record's keys as parameters; custom plans would be re-planned on every call,
+  -- and one-row sync transactions call this once per row
   set plan_cache_mode = force_generic_plan
 as $$
 declare
   v_tz text;
   g mana_ai_private.record_changes;
-  o mana_ai_private.change_offer;
   p mana_ai_private.projections;
   v_old mana_ai_private.fold_state;
   v_st mana_ai_private.fold_state;
@@ -43,18 +45,13 @@ declare
   v_due_missions text[] := '{}';
   v_agent_users text[] := '{}';
   v_agent_ids text[] := '{}';
-  v_problem_groups mana_ai_private.record_changes[] := '{}';
-  v_too_long mana_ai_private.record_changes[] := '{}';
   v_out mana_ai_private.projections[] := '{}';
   v_enqueued int := 0;
 begin
   foreach g in array coalesce(p_groups, '{}') loop
-    -- Keys too long for our indexes: quarantined (ids shortened; change_id points at the full row) and
-    -- never projected, instead of failing the sync server's INSERT on an index entry size error.
-    if not mana_ai_private.key_fits(g.user_id, g.record_id) then
-      v_too_long := v_too_long || g;
-      continue;
-    end if;
+    -- Keys too long for our indexes are never projected (quarantined below), instead of failing the
+    -- sync server's INSERT on an index entry size error.
+    continue when not mana_ai_private.key_fits(g.user_id, g.record_id);
     v_records := v_records + 1;
     v_mission := g.table_name = 'aiMissions';
     v_first := g.offers[1];
@@ -118,13 +115,6 @@ begin
       v_agent_users := v_agent_users || g.user_id;
       v_agent_ids := v_agent_ids || g.record_id;
     end if;
-
-    foreach o in array g.offers loop
-      if o.problem is not null then
-        v_problem_groups := v_problem_groups || g;
-        exit;
-      end if;
-    end loop;
   end loop;
 
   update mana_ai_private.projections x
@@ -136,22 +126,21 @@ begin
     from unnest(v_out) u
    where (x.user_id, x.table_name, x.record_id) = (u.user_id, u.table_name, u.record_id);
 
-  if cardinality(v_too_long) > 0 then
-    insert into mana_ai_private.quarantine (change_id, user_id, app_id, table_name, record_id, reason, applied)
-    select o2.change_id, left(t.user_id, 200), 'ai', t.table_name, left(t.record_id, 200),
-           format('record key too long to project: user_id + record_id are %s bytes, at most 2000',
-                  octet_length(t.user_id) + octet_length(t.record_id)),
-           false
-      from unnest(v_too_long) t
-     cross join lateral unnest(t.offers) o2;
-  end if;
-  if cardinality(v_problem_groups) > 0 then
-    insert into mana_ai_private.quarantine (change_id, user_id, app_id, table_name, record_id, reason, applied)
-    select o2.change_id, t.user_id, 'ai', t.table_name, t.record_id, o2.problem, o2.action <> 'skip'
-      from unnest(v_problem_groups) t
-     cross join lateral unnest(t.offers) o2
-     where o2.problem is not null;
-  end if;
+  -- Quarantine, one statement: every offer with a problem, and every row of a record whose key is too
+  -- long (its ids shortened; change_id points at the full row).
+  insert into mana_ai_private.quarantine (change_id, user_id, app_id, table_name, record_id, reason, applied)
+  select o.change_id,
+         case when k.fits then rc.user_id else left(rc.user_id, 200) end, 'ai', rc.table_name,
+         case when k.fits then rc.record_id else left(rc.record_id, 200) end,
+         case when k.fits then o.problem
+              else format('record key too long to project: user_id + record_id are %s bytes, at most 2000',
+                          octet_length(rc.user_id) + octet_length(rc.record_id)) end,
+         k.fits and o.action <> 'skip'
+    from unnest(p_groups) rc
+   cross join lateral (select mana_ai_private.key_fits(rc.user_id, rc.record_id) as fits) k
+   cross join lateral unnest(rc.offers) o
+   where o.problem is not null or not k.fits;
+
   if v_records = 0 then
     return '{}';
   end if;
