@@ -96,7 +96,8 @@ export async function processRun(run: ClaimedRun, deps: ProcessRunDeps): Promise
   let planProduced = false;
   let parseFailure = false;
   try {
-    const loaded = await calls.loadRun(run.run_id, run.lease_token);
+    // claimAndLoadRuns brings the payload with the claim; a run claimed without it is loaded now
+    const loaded = run.loaded !== undefined ? run.loaded : await calls.loadRun(run.run_id, run.lease_token);
     if (!loaded) {
       log.warn('run no longer leased to this listener');
       return { outcome: 'stale', missionId };

@@ -43,7 +43,9 @@ begin
   end if;
 
   -- The last attempt: record it as failed (no retry time: only tick() or the advance below may touch
-  -- it now), then advance the schedule.
+  -- it now), then advance the schedule of the mission as it is now (its pending captured rows folded
+  -- first, while this transaction holds no projection row).
+  perform mana_ai_private.fold_mission(v_run.user_id, v_run.mission_id, v_now);
   update mana_ai.runs r
      set status = 'failed',
          retry_at = null,

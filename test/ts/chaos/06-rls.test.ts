@@ -167,6 +167,12 @@ describe('scenario 6: RLS and the runtime role', () => {
         ['select * from mana_ai.claim_runs($1, $2, $3)', ['w', 10, 60000], (o) => assert.deepEqual(o.rows, [], 'held runs are not handed out twice')],
       ],
       'mana_ai.tick()': [['select mana_ai.tick() r', [], (o) => assert.equal(typeof o.rows?.[0]?.r, 'object')]],
+      // the fold does every user's pending work, as the system; it answers with counts only
+      'mana_ai.fold(integer)': [
+        ['select mana_ai.fold($1) r', [0], (o) => assert.equal(o.code, 'MA101')],
+        ['select mana_ai.fold($1) r', [10_001], (o) => assert.equal(o.code, 'MA101')],
+        ['select mana_ai.fold($1) r', [10], (o) => assert.ok(!JSON.stringify(o.rows).includes(B))],
+      ],
       'mana_ai.next_wakeup()': [['select mana_ai.next_wakeup() r', [], (o) => assert.equal(o.code, undefined)]],
       'mana_ai.read_counters()': [['select * from mana_ai.read_counters()', [], (o) => assert.ok(!JSON.stringify(o.rows).includes(B))]],
       'mana_ai.runtime_settings()': [['select mana_ai.runtime_settings() r', [], (o) => assert.ok(!JSON.stringify(o.rows).includes(B))]],
