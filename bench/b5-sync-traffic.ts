@@ -129,7 +129,7 @@ export async function runB5(ctx: Ctx): Promise<BenchResult[]> {
     const listenerCpuS = listener.cpuMs() / 1000;
 
     // NOTIFY worst case: every captured ai row wakes the listener
-    await db.admin.query(`create or replace function mana_ai_private.capture_wakes(text, text, jsonb, text) returns boolean
+    await db.admin.query(`create or replace function mana_ai_private.capture_wakes(p_table_name text, p_op text, p_data jsonb, p_horizon text) returns boolean
       language sql immutable parallel safe as 'select true'`);
     const notify = await pairs(ctx, db, size, 32, 1, 'every ai row notifies');
     await restoreCaptureWakes(ctx, db);

@@ -25,11 +25,14 @@ export class RoleRefusedError extends AppError {
 }
 
 /**
- * The listener folds the capture queue at least this often, so captured rows that woke nobody (a title
- * edit, a nextRunAt further ahead) are projected within a second (docs/architecture.md, "Capture, then
- * fold"); the capture trigger's wake horizon is set from it.
+ * The periodic fold (docs/architecture.md, "Capture, then fold"): captured rows that woke nobody (a title
+ * edit, a nextRunAt further ahead) are folded by it. While folds find rows it runs every
+ * FOLD_INTERVAL_MIN_MS (under sync traffic a row waits ~0.1 s to be projected); each empty fold doubles
+ * the pause up to FOLD_INTERVAL_MS, so an idle listener asks once a second. The capture trigger's wake
+ * horizon (2 s) covers the longest pause.
  */
 export const FOLD_INTERVAL_MS = 1_000;
+export const FOLD_INTERVAL_MIN_MS = 100;
 /** Rows per mana_ai.fold() call (one transaction each); a pass repeats while a batch comes back full. */
 export const FOLD_BATCH = 1_000;
 
@@ -90,7 +93,8 @@ export function createApp(options: AppOptions): App {
 
   let stopping = false;
   let tickInterval: NodeJS.Timeout | undefined;
-  let foldInterval: NodeJS.Timeout | undefined;
+  let foldTimer: NodeJS.Timeout | undefined;
+  let foldPause = FOLD_INTERVAL_MIN_MS;
   let wakeTimer: NodeJS.Timeout | undefined;
   let http: HttpServer | undefined;
 
@@ -132,11 +136,17 @@ export function createApp(options: AppOptions): App {
   /** The periodic fold: when it projected anything, that may have made work due or moved the timer. */
   const foldNow = async () => {
     if (stopping) return;
+    let folded = 0;
     try {
-      if ((await foldAll()) > 0) await wake('fold');
+      folded = await foldAll();
+      if (folded > 0) await wake('fold');
     } catch (error) {
       logger.warn('fold failed', { message: coerceError(error).message });
     }
+    if (stopping) return;
+    foldPause = folded > 0 ? FOLD_INTERVAL_MIN_MS : Math.min(FOLD_INTERVAL_MS, foldPause * 2);
+    foldTimer = setTimeout(() => void foldNow(), foldPause);
+    foldTimer.unref();
   };
 
   /** After a failed next_wakeup (a transient database error) the timer looks again this soon. */
@@ -267,7 +277,8 @@ export function createApp(options: AppOptions): App {
       if (config.tickEnabled) {
         tickInterval = setInterval(() => void wake('tick'), config.tickIntervalMs);
       }
-      foldInterval = setInterval(() => void foldNow(), FOLD_INTERVAL_MS);
+      foldTimer = setTimeout(() => void foldNow(), FOLD_INTERVAL_MIN_MS);
+      foldTimer.unref();
       logger.info('mana-ai listener started', { worker, port: address.port, concurrency: config.concurrency, tick_enabled: config.tickEnabled });
       await wake('connected');
       return { port: address.port };
@@ -277,7 +288,7 @@ export function createApp(options: AppOptions): App {
       stopping = true;
       clearInterval(tickInterval);
       tickInterval = undefined;
-      clearInterval(foldInterval);
+      clearTimeout(foldTimer);
       clearTimeout(wakeTimer);
       await http?.close().catch(() => undefined);
       await listener.close();

@@ -328,6 +328,7 @@ describe('Prometheus config and alert rules', () => {
       ['ManaAiLlmErrorRateHigh', [/mana_ai_llm_attempts_total\{outcome!~"ok\|aborted"\}/], '10m', 'warning'],
       ['ManaAiLlmCircuitOpen', [/mana_ai_llm_circuit_open/], '5m', 'warning'],
       ['ManaAiDueLagHigh', [/histogram_quantile\(0\.95, .*mana_ai_due_to_llm_seconds_bucket/], '15m', 'warning'],
+      ['ManaAiCaptureBacklogOld', [/^max\(mana_ai_capture_backlog_oldest_age_seconds\) > 60$/], '5m', 'warning'],
     ];
     for (const [name, fragments, forValue, severity] of required) {
       const r = byName.get(name);
