@@ -26,6 +26,7 @@ import { runB4 } from './b4-latency.js';
 import { runB5 } from './b5-sync-traffic.js';
 import { runB6 } from './b6-memory.js';
 import { runB8 } from './b8-fold.js';
+import { runB10 } from './b10-backfill.js';
 import { fmt, now, table, type BenchResult, type Ctx, type Scale } from './lib/common.js';
 import { benchDatabase, serverFacts } from './lib/data.js';
 
@@ -36,12 +37,13 @@ const MODULES: { key: string; ids: string[]; run: (ctx: Ctx) => Promise<BenchRes
   { key: 'b1', ids: ['B1a', 'B1b'], run: runB1 },
   { key: 'b5', ids: ['B5', 'B9'], run: runB5 },
   { key: 'b8', ids: ['B8'], run: runB8 },
+  { key: 'b10', ids: ['B10'], run: runB10 },
   { key: 'b2', ids: ['B2', 'B7'], run: runB2B7 },
   { key: 'b3', ids: ['B3'], run: runB3 },
   { key: 'b4', ids: ['B4'], run: runB4 },
   { key: 'b6', ids: ['B6'], run: runB6 },
 ];
-const ORDER = ['B1a', 'B1b', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B9'];
+const ORDER = ['B1a', 'B1b', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B9', 'B10'];
 
 function args(): { scale: Scale; only: string[] | null; out: string | null } {
   const get = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);

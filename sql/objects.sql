@@ -49,6 +49,7 @@
 \ir mana_ai_private/functions/fold/fold_captured.sql
 \ir mana_ai_private/functions/fold/fold_records.sql
 \ir mana_ai_private/functions/fold/fold_mission.sql
+\ir mana_ai_private/functions/fold/backfill_capture.sql
 \ir mana_ai/functions/fold.sql
 
 -- decrypt audit and retention

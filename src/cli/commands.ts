@@ -86,6 +86,9 @@ MANA_AI_ALLOW_SUPERUSER=true). Every variable is listed in the README's configur
 
 Applies sql/bootstrap.sql, the numbered migrations and the object files to the database named by
 MANA_AI_ADMIN_DATABASE_URL (falling back to SYNC_DATABASE_URL). Touches no other database.
+Then backfills: ai rows already in sync_changes that were never projected are queued and folded in
+batches (progress on stderr; safe to interrupt and run again). Due missions among them are planned
+once by the listener.
 Environment:
   MANA_AI_ADMIN_DATABASE_URL  connection with rights to create roles and schemas
   SYNC_DATABASE_URL           used when the admin URL is unset
@@ -99,7 +102,8 @@ Environment:
       }
       const config = loadAdminConfig(io.env);
       const logger = createLogger({ level: config.logLevel, write: (l) => io.stdout(`${l}\n`) }, { component: 'migrate' });
-      await migrateDatabase({ databaseUrl: config.adminDatabaseUrl, timezone: config.timezone, logger });
+      await migrateDatabase({ databaseUrl: config.adminDatabaseUrl, timezone: config.timezone, logger,
+        progress: (line) => io.stderr(`${line}\n`) });
       return 0;
     },
   },

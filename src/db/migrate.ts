@@ -1,7 +1,7 @@
 /**
  * `mana-ai migrate`: bootstrap (roles, schemas, compat sync_changes), numbered migrations through
- * postgres-migrations, the re-runnable object files, settings and pg_cron schedules. Idempotent: a
- * second run changes nothing. Connects to exactly one database (the admin URL) and nowhere else.
+ * postgres-migrations, the re-runnable object files, settings, pg_cron schedules and the backfill of
+ * ai rows the projection has not seen (backfill.ts). Idempotent: a second run changes nothing. Connects to exactly one database (the admin URL) and nowhere else.
  */
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import pg from 'pg';
 import { migrate as runMigrations } from 'postgres-migrations';
 import { AppError, coerceError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { backfill, type BackfillResult } from './backfill.js';
 import { expandSqlFile } from './sqlfiles.js';
 
 /** Where the SQL sources live (the package's own sql/ directory). */
@@ -31,12 +32,15 @@ export interface MigrateOptions {
   logger: Logger;
   /** Override the sql/ directory (tests). */
   sqlDir?: string;
+  /** Receives the backfill's human progress lines (the CLI writes them to stderr). */
+  progress?: (line: string) => void;
 }
 
 export interface MigrateResult {
   migrationsApplied: string[];
   objectsChanged: boolean;
   pgCron: boolean;
+  backfill: BackfillResult;
 }
 
 const LOCK_KEY = 'select pg_catalog.pg_advisory_lock(pg_catalog.hashtext($1))';
@@ -88,10 +92,12 @@ export async function migrateDatabase(options: MigrateOptions): Promise<MigrateR
       await step('schedules', () => client.query(expandSqlFile(`${sqlDir}/schedules.sql`)));
       logger.info('pg_cron schedules in place', { jobs: ['mana-ai-tick', 'mana-ai-retention'] });
     }
+    // Last: rows the log holds that the projection has never folded (docs/architecture.md).
+    const filled = await step('backfill', () => backfill(client, { logger, progress: options.progress }));
     // postgres-migrations reports its own bookkeeping table as migration 0; name only ours.
     const migrationsApplied = applied.filter((m) => m.id > 0).map((m) => m.fileName);
-    logger.info('migrate done', { migrationsApplied, objectsChanged, pgCron });
-    return { migrationsApplied, objectsChanged, pgCron };
+    logger.info('migrate done', { migrationsApplied, objectsChanged, pgCron, backfilled: filled.folded });
+    return { migrationsApplied, objectsChanged, pgCron, backfill: filled };
   } finally {
     await client.query(UNLOCK_KEY, ['mana_ai.migrate']).catch(() => undefined);
     await client.end().catch(() => undefined);
