@@ -107,7 +107,7 @@ export async function runB5(ctx: Ctx): Promise<BenchResult[]> {
         'one inlinable SQL function, records merged and derived in one query) would shorten that path but not remove it.',
         'The target is reached only by folding outside the sync transaction: the second diagnostic below measures that',
         'floor. That is an architecture change — the projection then lags the log by one wake-up of the runner or tick(),',
-        'and the trigger would NOTIFY on every ai-row transaction, where architecture.md allows NOTIFY only when work',
+        'and the trigger would NOTIFY on every ai-row transaction, where docs/architecture.md allows NOTIFY only when work',
         'becomes due — so it is put to the team as a decision, with these numbers, rather than made here.',
       ],
     }];

@@ -1,4 +1,4 @@
--- Leases up to p_limit runs to listener p_worker (scheduling.md §5.3 step 1, §5.4, §5.5).
+-- Leases up to p_limit runs to listener p_worker (docs/scheduling.md §5.3 step 1, §5.4, §5.5).
 --   - a run whose mission is no longer due at its slot is never handed out (claim_candidates joins the
 --     due slot); marking such runs superseded is tick()'s job, not every claim's (it scanned every open
 --     run: 3.2 ms per claim at ~1,000 open runs, bench B3);

@@ -1,4 +1,4 @@
--- One scheduler pass (scheduling.md §5, operations.md §4). What pg_cron runs every minute, what the
+-- One scheduler pass (docs/scheduling.md §5, docs/operations.md §4). What pg_cron runs every minute, what the
 -- listener's timer and POST /internal/tick call. Idempotent and safe to overlap: every step is a
 -- set-based statement guarded by the ledger's unique key or by SKIP LOCKED row locks.
 --   1. supersede open runs whose mission is no longer due at their slot (supersede_runs);

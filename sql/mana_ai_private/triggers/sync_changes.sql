@@ -1,4 +1,4 @@
--- The projection triggers on the sync server's event log (architecture.md). Two triggers, so that rows
+-- The projection triggers on the sync server's event log (docs/architecture.md). Two triggers, so that rows
 -- of other apps never enter PL/pgSQL:
 --   _500_project_mark  BEFORE INSERT, FOR EACH ROW, WHEN the row is an ai mission/agent row and the
 --                      statement is not marked yet: sets the transaction-local flag
