@@ -1,7 +1,7 @@
 -- Bootstrap: roles, schemas, grants on the sync server's table. Re-runnable; runs first, as the
 -- migrating admin (MANA_AI_ADMIN_DATABASE_URL), before the numbered migrations.
 --
--- Roles (operations.md §2, STYLE.md §4):
+-- Roles (docs/operations.md §2, docs/architecture.md §4):
 --   mana_ai_owner   NOLOGIN. Owns both schemas and every object in them; the SECURITY DEFINER API runs
 --                   with its rights. Not a superuser and without BYPASSRLS, so FORCE ROW LEVEL SECURITY
 --                   binds our own functions too (KI-4, KI-16).

@@ -57,7 +57,7 @@
 \ir mana_ai/functions/read_decrypt_audit.sql
 \ir mana_ai/functions/run_retention.sql
 
--- the run ledger: enqueue, claim, lease, write-back (scheduling.md §5.3–5.5, writeback.md)
+-- the run ledger: enqueue, claim, lease, write-back (docs/scheduling.md §5.3–5.5, docs/writeback.md)
 \ir mana_ai/functions/api_version.sql
 \ir mana_ai_private/views/due_missions.sql
 \ir mana_ai_private/functions/js_string.sql

@@ -1,5 +1,5 @@
 /**
- * Prometheus metrics (operations.md §3) on a registry of our own, never prom-client's global one,
+ * Prometheus metrics (docs/operations.md §3) on a registry of our own, never prom-client's global one,
  * so tests and several instances in one process never collide. Reference series keep their exact
  * names, types, labels and buckets (KI-20); everything the project adds has a new name.
  *

@@ -1,7 +1,7 @@
 -- Compat: the sync server's event log, created exactly as mana-sync creates it, and only if absent.
 --
 -- In production the sync server owns this table and creates it at its own boot; this file exists for
--- development and tests (data-model.md §1). On an existing table nothing here changes a column, an index
+-- development and tests (docs/data-model.md §1). On an existing table nothing here changes a column, an index
 -- or a policy, and row-level security is never weakened: we only read the catalog.
 -- Runs as the migrating admin (the table's owner is whoever creates it, like the sync server's role).
 -- Test: test/sql/00_schema.sql, test/ts/cli/migrate.test.ts

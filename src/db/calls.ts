@@ -52,7 +52,7 @@ export interface FailResult {
   error?: string;
 }
 
-/** The SQL tick's stats (operations.md §4 fields plus the ledger's own). */
+/** The SQL tick's stats (docs/operations.md §4 fields plus the ledger's own). */
 export interface SqlTickStats {
   scannedAt: string;
   dueMissionCount: number;

@@ -107,7 +107,7 @@ export async function processRun(run: ClaimedRun, deps: ProcessRunDeps): Promise
       log.warn('mission names an agent that is missing or deleted: planning as the legacy principal', { agent_id: mission.agentId });
     }
 
-    // Grant (crypto.md §3): failures are counted and planning goes on without encrypted inputs (KI-15).
+    // Grant (docs/crypto.md §3): failures are counted and planning goes on without encrypted inputs (KI-15).
     let mdk;
     let allowlist: ReadonlySet<string> | undefined;
     if (mission.grant !== undefined && mission.grant !== null) {

@@ -1,4 +1,4 @@
--- Leases up to p_limit runs to listener p_worker (scheduling.md §5.3 step 1, §5.4, §5.5).
+-- Leases up to p_limit runs to listener p_worker (docs/scheduling.md §5.3 step 1, §5.4, §5.5).
 --   - the pending captured rows of the judged runs' missions and agents are folded first
 --     (fold_open_runs): a mission paused a moment ago is not claimed;
 --   - a run whose mission is no longer due at its slot is never handed out (claim_candidates joins the

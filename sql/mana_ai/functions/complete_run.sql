@@ -1,9 +1,9 @@
 -- Writes a planned iteration back and finishes the run — one transaction, only for the holder of the
--- current lease token (scheduling.md §5.3 steps 3 and 5, writeback.md):
+-- current lease token (docs/scheduling.md §5.3 steps 3 and 5, docs/writeback.md):
 --   stale token or run not running        → {"status":"stale"}, nothing changes (a second call is stale);
 --   mission no longer due at the run's slot (paused, deleted, edited, the browser ran the slot)
 --                                         → run superseded, nothing written, {"status":"superseded"};
---   else write_mission_row inserts the exact row of writeback.md §2 (iterations = the CURRENT folded
+--   else write_mission_row inserts the exact row of docs/writeback.md §2 (iterations = the CURRENT folded
 --   array + p_iteration with finishedAt = now; nextRunAt = the next slot; S = max(now, c + 1 ms); the
 --   ai/legacy actor) and folds that row itself, and the run is `done`:
 --   {"status":"done","iterationId","nextRunAt","stamp","changeId","agentResolved"}.

@@ -1,5 +1,5 @@
 -- Records a failed attempt of a claimed run, only for the holder of its current lease token
--- (scheduling.md §5.3 step 4; attempts were counted at claim):
+-- (docs/scheduling.md §5.3 step 4; attempts were counted at claim):
 --   stale token or not running → {"status":"stale"}, nothing changes;
 --   attempts < settings.max_attempts → `failed`, retry_at = now + min(retry_max_ms,
 --     retry_base_ms × 2^(attempts − 1)), the error class and message kept:

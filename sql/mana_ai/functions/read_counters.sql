@@ -1,4 +1,4 @@
--- The SQL-side counters for the listener's scrape (operations.md §3): totals folded by tick() plus the
+-- The SQL-side counters for the listener's scrape (docs/operations.md §3): totals folded by tick() plus the
 -- deltas appended since, so a scrape never waits for a tick and never locks a counter row.
 -- Names: snapshots_new, snapshots_updated, snapshot_rows_applied (projection trigger),
 -- agent_decisions:skipped-paused / :skipped-archived / :skipped-concurrency (tick), and any other

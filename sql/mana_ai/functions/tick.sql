@@ -1,4 +1,4 @@
--- One scheduler pass (scheduling.md §5, operations.md §4). What pg_cron runs every minute, what the
+-- One scheduler pass (docs/scheduling.md §5, docs/operations.md §4). What pg_cron runs every minute, what the
 -- listener's timer and POST /internal/tick call. Idempotent and safe to overlap: every step is a
 -- set-based statement guarded by the ledger's unique key or by SKIP LOCKED row locks.
 --   0. fold the capture queue (fold_captured, batches of 1,000, at most 10,000 rows per pass: where no

@@ -1,4 +1,4 @@
--- Ends a run that used its last attempt (scheduling.md §5.3 step 4): writes the schedule-only row
+-- Ends a run that used its last attempt (docs/scheduling.md §5.3 step 4): writes the schedule-only row
 -- (data {nextRunAt, updatedAt}, system actor) so the mission moves on to its next slot instead of
 -- being due forever, and marks the run `dead` with schedule_advanced. If the mission is no longer due
 -- at the run's slot, nothing is written and the run is `superseded`.

@@ -1,7 +1,7 @@
 /**
  * The real `mana-ai` command as a deployment runs it: `npx --no mana-ai <command>` from the repo
  * root (bin/mana-ai.js → dist/), with configuration only through the environment. Covers the boot
- * checks of operations.md §5 (config, schema version, superuser refusal), SIGTERM → exit 0 with no
+ * checks of docs/operations.md §5 (config, schema version, superuser refusal), SIGTERM → exit 0 with no
  * process left behind, and `migrate` being idempotent on a brand-new database.
  */
 import assert from 'node:assert/strict';

@@ -19,7 +19,7 @@ const tamperTag = (value: string) => {
   return `enc:1:${iv}.${flipBase64(ct!, -1)}`;
 };
 
-describe('encrypted flow (crypto.md §5)', () => {
+describe('encrypted flow (docs/crypto.md §5)', () => {
   test('no mdk or no allowlist → nothing, no audit, no replay; goals still resolve', async () => {
     for (const c of [
       { missionId: 'm1', iterationId: 'i' },
@@ -134,7 +134,7 @@ describe('encrypted flow (crypto.md §5)', () => {
   });
 });
 
-describe('registry rules (resolvers.md §1)', () => {
+describe('registry rules (docs/resolvers.md §1)', () => {
   test('unknown module dropped silently and listed as unknown-module', async () => {
     const deps = fakeDeps({ [noteKey('n')]: { title: 'N' } });
     const r = await resolveInputs([{ module: 'photos', table: 'photos', id: 'p' }, note('n')], ctx(['notes:n', 'photos:p']), deps);

@@ -1,4 +1,4 @@
--- mana_ai.tick(): enqueue, supersede, sweep, gate counts, counters, tick_state, stats (operations.md §4).
+-- mana_ai.tick(): enqueue, supersede, sweep, gate counts, counters, tick_state, stats (docs/operations.md §4).
 begin;
 \ir ../../../support/ledger-fixtures.sql
 select plan(23);
