@@ -161,6 +161,10 @@ describe('scenario 6: RLS and the runtime role', () => {
         ['select * from mana_ai.read_decrypt_audit($1, $2, $3)', [`${A}' or '1'='1`, null, 10], (o) => assert.deepEqual(o.rows, [])],
         ['select * from mana_ai.read_decrypt_audit($1, $2, $3)', [A, null, 1_000_000], (o) => assert.ok(o.rows!.length <= 1000)],
       ],
+      'mana_ai.claim_and_load_runs(text,integer,integer)': [
+        ['select * from mana_ai.claim_and_load_runs($1, $2, $3)', ['', 1, 1], (o) => assert.equal(o.code, 'MA101')],
+        ['select * from mana_ai.claim_and_load_runs($1, $2, $3)', ['w', 10, 60000], (o) => assert.deepEqual(o.rows, [], 'held runs are not handed out twice, nor their records')],
+      ],
       'mana_ai.claim_runs(text,integer,integer)': [
         ['select * from mana_ai.claim_runs($1, $2, $3)', ['', 1, 1], (o) => assert.equal(o.code, 'MA101')],
         ['select * from mana_ai.claim_runs($1, $2, $3)', ['w', -1, 1], (o) => assert.equal(o.code, 'MA101')],
