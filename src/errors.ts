@@ -64,6 +64,8 @@ export const SQLSTATE_CODES: Readonly<Record<string, string>> = Object.freeze({
   MA301: 'TAKEOVER_NOT_PERMITTED',
   MA302: 'TAKEOVER_STAGING_CONFLICT',
   MA303: 'TAKEOVER_STAGING_UNKNOWN',
+  MA304: 'DETACH_NOT_PERMITTED',
+  MA305: 'NOT_MIGRATED',
 });
 
 /** A deliberate error of the SQL API, identified by its SQLSTATE. */

@@ -9,6 +9,7 @@ import { migrateDatabase } from '../db/migrate.js';
 import { coerceError, errorFields } from '../errors.js';
 import { createLogger } from '../log.js';
 import { loadAdminConfig } from '../config.js';
+import { detachCommand } from './detach.js';
 import { explainCommand } from './explain.js';
 import { grantCommand } from './grant.js';
 import { keygenCommand } from './keygen.js';
@@ -122,6 +123,7 @@ Environment:
   rebuild: rebuildCommand,
   keygen: keygenCommand,
   grant: grantCommand,
+  detach: detachCommand,
 };
 
 function help(): string {
