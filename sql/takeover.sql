@@ -36,6 +36,8 @@ declare
   v_name text;
   v_owner name;
   v_moved text[] := '{}';
+  v_object text := 'schema mana_ai';
+  v_object_owner name;
 begin
   select r.rolname into v_schema_owner
     from pg_catalog.pg_namespace n
@@ -50,6 +52,7 @@ begin
     execute 'select exists (select from mana_ai_private.migrations where id = 1)' into v_ours_created;
   end if;
 
+  v_object_owner := v_schema_owner;
   begin
     if v_schema_owner <> 'mana_ai_owner' then
       execute 'alter schema mana_ai owner to mana_ai_owner';
@@ -58,6 +61,10 @@ begin
 
     foreach v_name in array array['mission_snapshots', 'agent_snapshots'] loop
       if to_regclass(format('mana_ai.%I', v_name)) is not null then
+        v_object := format('table mana_ai.%I', v_name);
+        select r.rolname into v_object_owner
+          from pg_catalog.pg_class c join pg_catalog.pg_roles r on r.oid = c.relowner
+         where c.oid = to_regclass(format('mana_ai.%I', v_name));
         execute format('drop table mana_ai.%I', v_name);
         raise notice 'takeover: dropped the reference runner''s cache mana_ai.%', v_name;
       end if;
@@ -78,6 +85,8 @@ begin
           detail = 'mana_ai_takeover holds what an earlier migrate moved aside and did not adopt yet.',
           hint = format('Compare the two tables; once mana_ai_takeover.%s is empty or dropped, run mana-ai migrate again.', v_name);
       end if;
+      v_object := format('table mana_ai.%I', v_name);
+      v_object_owner := v_owner;
       execute 'create schema if not exists mana_ai_takeover authorization mana_ai_owner';
       execute 'revoke all on schema mana_ai_takeover from public';
       execute format('alter table mana_ai.%I owner to mana_ai_owner', v_name);
@@ -89,9 +98,9 @@ begin
   exception when insufficient_privilege then
     raise exception using
       errcode = 'MA301',
-      message = format('cannot take over schema mana_ai (owner %s) as role %s: %s', v_schema_owner, current_user, sqlerrm),
+      message = format('cannot take over %s (owner %s) as role %s: %s', v_object, v_object_owner, current_user, sqlerrm),
       detail = 'The reference runner created schema mana_ai and its tables as its own role; taking them over changes their owner to mana_ai_owner.',
-      hint = format('Run mana-ai migrate once as a superuser or as a member of role %s (MANA_AI_ADMIN_DATABASE_URL); later runs need no such rights.', v_schema_owner);
+      hint = format('Run mana-ai migrate as a superuser or as a member of role %s (MANA_AI_ADMIN_DATABASE_URL) for the takeover; later runs need no such rights.', v_object_owner);
   end;
   if cardinality(v_moved) > 0 then
     raise notice 'takeover: moved the reference runner''s % into mana_ai_takeover for adoption', v_moved;
