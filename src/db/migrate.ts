@@ -88,7 +88,7 @@ export async function migrateDatabase(options: MigrateOptions): Promise<MigrateR
     try {
       return await fn();
     } catch (cause) {
-      if (cause instanceof AppError) throw cause; // already ours, with its own code
+      if (cause instanceof SyncChangesMissingError) throw cause; // keeps its own code for the operator
       const e = coerceError(cause) as Error & { detail?: string; hint?: string; where?: string };
       throw new MigrateError(name, [e.message, e.detail, e.hint, e.where].filter(Boolean).join(' | '), { cause });
     }
@@ -145,9 +145,8 @@ export async function migrateDatabase(options: MigrateOptions): Promise<MigrateR
  * @throws SyncChangesMissingError when the table is missing and `create` is not set (nothing is created).
  */
 async function ensureSyncChanges(client: pg.Client, database: string, sqlDir: string, create: boolean): Promise<boolean> {
-  const exists = async () =>
+  const existed =
     (await client.query<{ t: string | null }>(`select to_regclass('public.sync_changes')::text as t`)).rows[0]!.t !== null;
-  const existed = await exists();
   if (!existed && !create) throw new SyncChangesMissingError(database);
   // On an existing table the file only reads the catalog (and warns when RLS is not forced).
   await client.query(expandSqlFile(`${sqlDir}/compat/sync_changes.sql`));
