@@ -93,3 +93,9 @@
 \ir mana_ai/views/v_capture_backlog.sql
 \ir mana_ai/functions/explain_mission.sql
 \ir mana_ai/functions/read_status.sql
+
+-- takeover of the reference runner's schema (sql/takeover.sql): the homes of its adopted rows and the
+-- adoption migrate runs after this manifest
+\ir mana_ai_private/policies/reference_token_usage.sql
+\ir mana_ai_private/policies/reference_mission_research_jobs.sql
+\ir mana_ai_private/functions/adopt_reference_tables.sql

@@ -312,7 +312,7 @@ describe('scenario 6: RLS and the runtime role', () => {
 
   test('mana_ai.now moves the clock only where settings.allow_test_clock is on; a fresh database has it off', async () => {
     await withClient(rootUrl('postgres'), (c) => c.query(`create database ${fresh}`));
-    execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'migrate'], {
+    execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'migrate', '--create-sync-changes'], {
       cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'],
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'warn', MANA_AI_ADMIN_DATABASE_URL: rootUrl(fresh), MANA_AI_TIMEZONE: 'Europe/Berlin' },
     });

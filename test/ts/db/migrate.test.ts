@@ -48,8 +48,8 @@ describe('mana-ai migrate', () => {
   test('a fresh database without pg_cron: everything applied, the timer fallback named, a second run changes nothing', async () => {
     const db = await emptyDatabase();
     const first = collector();
-    const r1 = await migrateDatabase({ databaseUrl: db.url, logger: first.logger, timezone: 'Asia/Tokyo' });
-    assert.deepEqual(r1.migrationsApplied, ['00001_init.sql', '00002_capture.sql']);
+    const r1 = await migrateDatabase({ databaseUrl: db.url, logger: first.logger, timezone: 'Asia/Tokyo', createSyncChanges: true });
+    assert.deepEqual(r1.migrationsApplied, ['00001_init.sql', '00002_capture.sql', '00003_takeover.sql']);
     assert.equal(r1.objectsChanged, true);
     assert.equal(r1.pgCron, false);
     assert.ok(first.lines.some((l) => String(l.msg).includes('the listener timer will tick instead')), 'says the listener timer ticks');
@@ -71,7 +71,7 @@ describe('mana-ai migrate', () => {
 
   test('an upgrade replaces the earlier trigger shapes and the scalar make_offer in place, as mana_ai_owner', async () => {
     const db = await emptyDatabase();
-    await migrateDatabase({ databaseUrl: db.url, logger: collector().logger });
+    await migrateDatabase({ databaseUrl: db.url, logger: collector().logger, createSyncChanges: true });
     // the shape of the first release: one statement trigger folding every INSERT in the sync
     // transaction (tg_sync_changes__project), no row mark
     await query(db.url, `set role mana_ai_owner;
@@ -109,7 +109,7 @@ describe('mana-ai migrate', () => {
 
   test('the compat sync_changes table is created exactly like the sync server creates it', async () => {
     const db = await emptyDatabase();
-    await migrateDatabase({ databaseUrl: db.url, logger: collector().logger });
+    await migrateDatabase({ databaseUrl: db.url, logger: collector().logger, createSyncChanges: true });
     const [t] = await query<{ rls: boolean; force: boolean }>(db.url,
       `select relrowsecurity as rls, relforcerowsecurity as force from pg_class where oid = 'public.sync_changes'::regclass`);
     assert.deepEqual(t, { rls: true, force: true });

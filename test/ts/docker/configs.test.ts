@@ -438,8 +438,8 @@ describe('compose.yaml', () => {
     assert.deepEqual(arr(obj(service('db').healthcheck, 'healthcheck').test, 'test').slice(0, 2), ['CMD', 'pg_isready']);
   });
 
-  test('migrate is the listener image with command ["migrate"] as the postgres superuser', () => {
-    assert.deepEqual(service('migrate').command, ['migrate']);
+  test('migrate is the listener image with command ["migrate", "--create-sync-changes"] as the postgres superuser', () => {
+    assert.deepEqual(service('migrate').command, ['migrate', '--create-sync-changes'], 'the demo stack has no sync server');
     assert.equal(service('migrate').image, service('listener').image);
     assert.deepEqual(service('migrate').build, service('listener').build);
     assert.match(env('migrate').MANA_AI_ADMIN_DATABASE_URL!, /^postgresql:\/\/postgres:\$\{POSTGRES_PASSWORD:\?[^}]*\}@db:5432\/mana_sync$/);
