@@ -57,7 +57,8 @@ describe('mana-ai detach', () => {
     const r = await cli(['detach', '--json'], adminEnv(db));
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as { triggers: string[]; cronJobs: string[]; revoked: string[] };
-    assert.deepEqual(out, { triggers, cronJobs: [], revoked: ['mana_ai.claim_runs(text,integer,integer)', 'mana_ai.tick()'] },
+    assert.deepEqual(out, { triggers, cronJobs: [], revoked: ['mana_ai.claim_and_load_runs(text,integer,integer)',
+      'mana_ai.claim_runs(text,integer,integer)', 'mana_ai.fold(integer)', 'mana_ai.tick()'] },
       'every runner trigger found in the catalog; no pg_cron in this database');
     assert.deepEqual((await db.admin.query(RUNNER_TRIGGERS)).rows, []);
     assert.deepEqual((await db.admin.query(CAN_CLAIM)).rows, [{ claim: false, tick: false }]);
