@@ -148,11 +148,9 @@ describe('registry rules (docs/resolvers.md §1)', () => {
     const ids = ['a', 'b', 'c', 'd', 'e'];
     const deps = fakeDeps(Object.fromEntries(ids.map((id) => [noteKey(id), { title: id }])));
     ids.forEach((id, i) => deps.delays.set(noteKey(id), (ids.length - i) * 15)); // the first one is the slowest
-    const started = Date.now();
     const r = await resolveInputs(ids.map(note), ctx(ids.map((id) => `notes:${id}`)), deps);
     assert.deepEqual(r.inputs.map((i) => i.title), ids);
-    assert.equal(deps.maxInFlight, ids.length);
-    assert.ok(Date.now() - started < 15 * 15, 'total time is the slowest, not the sum');
+    assert.equal(deps.maxInFlight, ids.length, 'all five in flight at once: the total is the slowest, not the sum');
   });
 
   test('a throwing resolver is logged and dropped; the rest still resolve', async () => {
