@@ -45,6 +45,7 @@
 \ir mana_ai_private/functions/record_hash.sql
 \ir mana_ai_private/functions/capture_wakes.sql
 \ir mana_ai_private/triggers/sync_changes.sql
+\ir mana_ai_private/functions/fold/user_changes.sql
 \ir mana_ai_private/functions/fold/fold_changes.sql
 \ir mana_ai_private/functions/fold/fold_captured.sql
 \ir mana_ai_private/functions/fold/fold_records.sql
