@@ -36,7 +36,7 @@ describe('dev fake LLM: reading the prompt', () => {
     const tools = parseTools(prompt().system);
     assert.deepEqual(tools, TOOL_DEFINITIONS.map((t) => ({
       name: t.name, module: t.module,
-      params: t.parameters.map((p) => ({ name: p.name, required: p.required, ...(p.enum ? { enum: [...p.enum] } : {}) })),
+      params: t.parameters.map((p) => ({ name: p.name, type: p.type, required: p.required, ...(p.enum ? { enum: [...p.enum] } : {}) })),
     })));
   });
 
@@ -65,7 +65,8 @@ describe('dev fake LLM: plans pass the real parser', () => {
     assert.deepEqual(plan.steps.map((s) => s.toolName), ['create_task', 'create_event']);
     assert.equal(plan.steps[0]?.params['title'], 'Dreimal pro Woche laufen gehen');
     assert.equal(plan.steps[0]?.params['priority'], 'medium');
-    assert.equal(plan.steps[1]?.params['startIso'], '2026-11-26T09:00:00.000Z');
+    assert.equal(plan.steps[1]?.params['startTime'], '2026-11-26T09:00:00.000Z');
+    assert.equal(plan.steps[1]?.params['endTime'], '2026-11-26T10:00:00.000Z');
     assert.ok(plan.steps.every((s) => s.rationale.length > 0));
   });
 
@@ -75,7 +76,10 @@ describe('dev fake LLM: plans pass the real parser', () => {
       assert.ok(plan.steps.length >= 1);
       for (const step of plan.steps) {
         assert.equal(step.toolName, tool.name);
-        for (const p of tool.parameters.filter((q) => q.required)) assert.ok(String(step.params[p.name] ?? '') !== '', p.name);
+        for (const p of tool.parameters.filter((q) => q.required)) {
+          assert.equal(typeof step.params[p.name], p.type, p.name);
+          assert.ok(step.params[p.name] !== '', p.name);
+        }
       }
     });
   }

@@ -42,6 +42,15 @@ describe('buildPrompt: system message', () => {
       '    - priority: string [low|medium|high] — Priorität der Aufgabe',
       '    - description: string — Ausführlichere Beschreibung der Aufgabe',
     ]);
+    assert.deepEqual(renderToolLines(tool('create_place')), [
+      '  • create_place (places) — Speichert einen neuen Ort.',
+      '    - name: string (required) — Name des Ortes',
+      '    - latitude: number (required) — Breitengrad in Dezimalgrad',
+      '    - longitude: number (required) — Längengrad in Dezimalgrad',
+      '    - category: string [home|work|food|shopping|sport|culture|nature|transport|health|education|nightlife|other] — Kategorie des Ortes',
+      '    - address: string — Anschrift des Ortes',
+    ]);
+    assert.ok(renderToolLines(tool('create_event')).includes('    - isAllDay: boolean — Ganztägiger Termin'));
     assert.deepEqual(renderToolLines(tool('undo_drink')), [
       '  • undo_drink (drink) — Macht das zuletzt erfasste Getränk rückgängig.',
       '    (no parameters)',
