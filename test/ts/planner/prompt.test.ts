@@ -1,3 +1,4 @@
+import { normalisePlannerAgent } from '../../../src/planner/mission.js';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildPrompt, renderAgentContext, renderToolLines } from '../../../src/planner/prompt.js';
@@ -77,6 +78,17 @@ describe('buildPrompt: system message', () => {
 });
 
 describe('buildPrompt: agent context', () => {
+  test('the agent name: a string as it is, anything else Unnamed (the actor displayName rule of write_mission_row)', () => {
+    const cases: [unknown, string][] = [
+      ['Coach', 'Coach'], ['', ''], [42, 'Unnamed'], [{ first: 'C' }, 'Unnamed'], [null, 'Unnamed'], [undefined, 'Unnamed'],
+      [true, 'Unnamed'], [['Coach'], 'Unnamed'],
+    ];
+    for (const [name, shown] of cases) {
+      assert.equal(normalisePlannerAgent({ name }).name, shown, JSON.stringify(name));
+      assert.ok(renderAgentContext({ name, role: 'Trainer' }).startsWith(`<agent_context>\nAgent: ${shown}\nRolle: Trainer`));
+    }
+  });
+
   test('only a name → no block; no agent → no block', () => {
     assert.equal(renderAgentContext({ name: 'Mana' }), '');
     assert.equal(renderAgentContext({ name: 'Mana', role: '', systemPrompt: 'enc:1:abc', memory: 'enc:1:def' }), '');
