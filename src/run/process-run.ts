@@ -95,6 +95,13 @@ export async function processRun(run: ClaimedRun, deps: ProcessRunDeps): Promise
 
   let planProduced = false;
   let parseFailure = false;
+  // LLM tokens of this attempt (sum of usage.total_tokens of every received answer; null = none yet),
+  // handed to complete_run / fail_run, which record them with the attempt's outcome.
+  let tokens: number | null = null;
+  const onUsage = (n: number) => {
+    tokens = (tokens ?? 0) + n;
+    metrics.tokensUsed.inc(n);
+  };
   try {
     const loaded = await calls.loadRun(run.run_id, run.lease_token);
     if (!loaded) {
@@ -145,7 +152,7 @@ export async function processRun(run: ClaimedRun, deps: ProcessRunDeps): Promise
     });
 
     metrics.dueToLlm.observe(Math.max(0, (Date.now() - new Date(run.became_due_at).getTime()) / 1000));
-    const text = await deps.llm.complete(prompt, { signal: abort.signal });
+    const text = await deps.llm.complete(prompt, { signal: abort.signal, onUsage });
     if (leaseLost) return { outcome: 'lease-lost', missionId };
 
     const parsed = parsePlan(text, tools);
@@ -153,7 +160,7 @@ export async function processRun(run: ClaimedRun, deps: ProcessRunDeps): Promise
       parseFailure = true;
       metrics.parseFailures.inc();
       log.warn('plan did not parse', parseFailureFields(parsed));
-      const failed = await settle(() => calls.failRun(run.run_id, run.lease_token, 'parse', parsed.reason));
+      const failed = await settle(() => calls.failRun(run.run_id, run.lease_token, 'parse', parsed.reason, tokens));
       return ledgerFailure(failed.status, missionId, `plan did not parse: ${parsed.reason}`, false, true, metrics);
     }
     planProduced = true;
@@ -161,7 +168,7 @@ export async function processRun(run: ClaimedRun, deps: ProcessRunDeps): Promise
     for (const step of parsed.value.steps) log.info('plan step', { tool: step.toolName, rationale: step.rationale });
 
     const iteration = buildIteration({ iterationId, startedAt, finishedAt: now(), plan: parsed.value });
-    const result = await settle(() => calls.completeRun(run.run_id, run.lease_token, iteration));
+    const result = await settle(() => calls.completeRun(run.run_id, run.lease_token, iteration, tokens));
     if (result.status === 'done') {
       metrics.plansWrittenBack.inc();
       metrics.runs.inc({ outcome: 'done' });
@@ -186,7 +193,7 @@ export async function processRun(run: ClaimedRun, deps: ProcessRunDeps): Promise
     metrics.missionErrors.inc();
     log.error('run failed', { code: errorCode(error), message: error.message });
     try {
-      const failed = await settle(() => calls.failRun(run.run_id, run.lease_token, classify(error), error.message.slice(0, 2000)));
+      const failed = await settle(() => calls.failRun(run.run_id, run.lease_token, classify(error), error.message.slice(0, 2000), tokens));
       return ledgerFailure(failed.status, missionId, error.message, planProduced, parseFailure, metrics);
     } catch (failError) {
       log.error('could not record the failure; the lease will expire and the run be retried', { message: coerceError(failError).message });
