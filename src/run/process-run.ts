@@ -15,6 +15,7 @@ import type { Metrics } from '../metrics.js';
 import { buildIteration } from '../planner/iteration.js';
 import { parseFailureFields, parsePlan } from '../planner/parser.js';
 import { filterToolsByPolicy } from '../planner/policy.js';
+import { DEFAULT_PROMPT_MAX_CHARS } from '../planner/input-limit.js';
 import { buildPrompt } from '../planner/prompt.js';
 import { TOOL_DEFINITIONS } from '../planner/tools.js';
 import { resolveInputs } from '../resolvers/resolve.js';
@@ -32,6 +33,8 @@ export interface ProcessRunDeps {
   logger: Logger;
   grantKey: GrantKey | KeyNotConfigured;
   leaseMs: number;
+  /** Input size limit of the prompt (MANA_AI_PROMPT_MAX_CHARS); default 100,000 characters. */
+  promptMaxChars?: number;
   /** Heartbeat period; default a third of the lease. */
   heartbeatMs?: number;
   now?: () => Date;
@@ -149,7 +152,15 @@ export async function processRun(run: ClaimedRun, deps: ProcessRunDeps): Promise
       resolvedInputs: inputs,
       unavailableInputs: unavailable.map((u) => ({ ref: { module: u.module, table: u.table, id: u.id }, reason: u.reason })),
       tools,
+      ...(deps.promptMaxChars !== undefined ? { maxInputChars: deps.promptMaxChars } : {}),
     });
+    if (prompt.inputCuts.length > 0) {
+      metrics.promptInputsCut.inc(prompt.inputCuts.length);
+      log.warn('inputs cut to the prompt input size limit', {
+        limit_chars: deps.promptMaxChars ?? DEFAULT_PROMPT_MAX_CHARS,
+        cuts: prompt.inputCuts.map((c) => ({ module: c.module, table: c.table, id: c.id, from: c.from, to: c.to })),
+      });
+    }
 
     metrics.dueToLlm.observe(Math.max(0, (Date.now() - new Date(run.became_due_at).getTime()) / 1000));
     const text = await deps.llm.complete(prompt, { signal: abort.signal, onUsage });
