@@ -5,7 +5,7 @@
  * here) → the fake LLM received the request whose prompt names that mission (same clock). The path:
  * trigger → enqueue_due → NOTIFY at commit → LISTEN wake-up → claim_runs → load_run → prompt → HTTP.
  */
-import { startFakeLlm } from '../test/support/fake-llm.js';
+import { startFakeLlm } from '../src/dev/fake-llm.js';
 import { fmt, mean, now, percentile, sleep, table, type BenchResult, type Ctx } from './lib/common.js';
 import { benchDatabase, connect, insertDueMissions, missionIdOfPrompt } from './lib/data.js';
 import { startListener, type ListenerProcess } from './lib/listener.js';

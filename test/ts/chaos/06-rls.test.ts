@@ -22,7 +22,7 @@ import pg from 'pg';
 import { checkIntegrity, insertRows, killAll, recordResult, ROOT, serveEnv, spawnServe, terminate, until, withClient } from '../../support/chaos-kit.js';
 import { freshDatabase, type TestDb } from '../../support/db.js';
 import { missionRow, recordRow, userMessage } from '../../support/e2e-kit.js';
-import { startFakeLlm, type FakeLlm } from '../../support/fake-llm.js';
+import { startFakeLlm, type FakeLlm } from '../../../src/dev/fake-llm.js';
 
 const [A, B] = ['rls-user-a', 'rls-user-b'];
 

@@ -12,7 +12,7 @@ import {
   agentRow, metricValue, missionRow, missionTitleOf, requestsFor, runsOf, scrape, sleep, startRunner, waitForRun,
   type RunningApp,
 } from '../../support/e2e-kit.js';
-import { chatCompletion, planText, startFakeLlm, type FakeLlm, type FakeLlmReplySpec } from '../../support/fake-llm.js';
+import { chatCompletion, planText, startFakeLlm, type FakeLlm, type FakeLlmReplySpec } from '../../../src/dev/fake-llm.js';
 
 const USER = 'budget-user';
 /** A gateway answer carrying `content` and `usage.total_tokens = tokens`. */

@@ -10,7 +10,7 @@ import { createApp, type App } from '../../../src/app.js';
 import { loadConfig } from '../../../src/config.js';
 import { silentLogger } from '../../../src/log.js';
 import { freshDatabase, waitFor, type TestDb } from '../../support/db.js';
-import { planText, startFakeLlm, type FakeLlm } from '../../support/fake-llm.js';
+import { planText, startFakeLlm, type FakeLlm } from '../../../src/dev/fake-llm.js';
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

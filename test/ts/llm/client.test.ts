@@ -13,7 +13,7 @@ import {
   LlmTimeoutError,
   LlmTooLargeError,
 } from '../../../src/llm/errors.js';
-import { planText, startFakeLlm, type FakeLlm } from '../../support/fake-llm.js';
+import { planText, startFakeLlm, type FakeLlm } from '../../../src/dev/fake-llm.js';
 
 const PROMPT = { system: 'System-Text', user: 'Nutzer-Text' };
 

@@ -15,7 +15,7 @@ import { createMetrics } from '../../../src/metrics.js';
 import { processRun } from '../../../src/run/process-run.js';
 import { freshDatabase, type TestDb } from '../../support/db.js';
 import { missionRow, recordRow, sleep, userMessage } from '../../support/e2e-kit.js';
-import { startFakeLlm, type FakeLlm } from '../../support/fake-llm.js';
+import { startFakeLlm, type FakeLlm } from '../../../src/dev/fake-llm.js';
 
 const HEARTBEAT_MS = 20;
 
