@@ -73,19 +73,17 @@ export interface ChatCompletionOptions {
   readonly totalTokens?: number;
 }
 
-/** The `chat.completion` answer of the gateway (planner.md §5) carrying `content`. */
+/** The gateway's answer `{id, object: 'chat.completion', created, model, choices: [{message: {content}}], usage}`. */
 export function chatCompletion(content: string, options: ChatCompletionOptions = {}): Record<string, unknown> {
   const total = options.totalTokens ?? 2;
-  const completion = Math.min(total, Math.max(1, Math.ceil(content.length / 4)));
+  const completion = Math.floor(total / 2);
   return {
     id: 'chatcmpl-fake',
     object: 'chat.completion',
     created: Math.floor((options.created?.getTime() ?? 0) / 1000),
     model: options.model ?? 'gpt-4o-mini',
     choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
-    usage: total === 2 && options.totalTokens === undefined
-      ? { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 }
-      : { prompt_tokens: total - completion, completion_tokens: completion, total_tokens: total },
+    usage: { prompt_tokens: total - completion, completion_tokens: completion, total_tokens: total },
   };
 }
 

@@ -19,14 +19,14 @@ export const LABELS = {
 type Rec = Record<string, unknown>;
 
 /**
- * "Present" for the parts of task and event lines and for the goal's period (resolvers.md §3, the
- * reference's tests): a non-empty string. `''`, `null`, numbers, booleans, objects and absent fields
+ * "Present" for the parts of task and event lines and for the goal's period (what the reference's
+ * own tests expect; README, *Planner*): a non-empty string. `''`, `null`, numbers, booleans, objects and absent fields
  * are not present: their part is left out, or a title gets the placeholder.
  */
 export const present = (v: unknown): v is string => typeof v === 'string' && v !== '';
 
 /**
- * The goal's counts (`currentValue`, `target.value`) are numbers in real records (data-model.md §2), and
+ * The goal's counts (`currentValue`, `target.value`) are numbers in the web app's goal records, and
  * the line is `<currentValue ?? 0> / <target.value ?? ?>`: a finite number or a non-empty string is
  * shown; anything else (`''`, `null`, an object, NaN …) gets the fallback, like an absent field.
  */

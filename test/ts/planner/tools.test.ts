@@ -11,7 +11,7 @@ describe('tool catalog', () => {
     );
   });
 
-  test('names, modules, parameters, JSON types, enums and required flags are byte-exact per planner.md §7 (KI-13)', () => {
+  test('names, modules, parameters, JSON types, enums and required flags are byte-exact as the web app tool definitions (README, tool catalog; KI-13)', () => {
     const shape = Object.fromEntries(
       TOOL_DEFINITIONS.map((t) => [
         t.name,

@@ -41,7 +41,7 @@ describe('titles', () => {
   });
 });
 
-/** Values that are not "present" (resolvers.md §3): everything but a non-empty string. */
+/** Values that are not "present" in a content line: everything but a non-empty string. */
 const ABSENT: [string, unknown][] = [
   ['empty string', ''], ['number', 42], ['zero', 0], ['boolean', true], ['object', { x: 1 }], ['array', ['a']], ['null', null],
   ['undefined', undefined],
