@@ -14,6 +14,10 @@
 \ir mana_ai_private/functions/cadence_error.sql
 \ir mana_ai_private/functions/next_slot.sql
 \ir mana_ai_private/functions/agent_gate.sql
+\ir mana_ai_private/functions/token_budget.sql
+\ir mana_ai_private/functions/agent_token_usage.sql
+\ir mana_ai_private/functions/tokens_used.sql
+\ir mana_ai_private/functions/budget_frees_at.sql
 
 -- row-level security: ENABLE + FORCE, policies and table grants, one file per table (after now(),
 -- which the decrypt_audit retention policies call)
@@ -27,6 +31,7 @@
 \ir mana_ai_private/policies/migrations.sql
 \ir mana_ai_private/policies/captured.sql
 \ir mana_ai/policies/runs.sql
+\ir mana_ai_private/policies/run_tokens.sql
 \ir mana_ai/policies/decrypt_audit.sql
 \ir mana_ai_private/triggers/decrypt_audit.sql
 
@@ -78,6 +83,7 @@
 \ir mana_ai/functions/claim_and_load_runs.sql
 \ir mana_ai/functions/replay_input.sql
 \ir mana_ai_private/functions/lock_leased_run.sql
+\ir mana_ai_private/functions/record_run_tokens.sql
 \ir mana_ai/functions/complete_run.sql
 \ir mana_ai/functions/fail_run.sql
 \ir mana_ai/functions/next_wakeup.sql
@@ -90,6 +96,7 @@
 \ir mana_ai/views/v_due.sql
 \ir mana_ai/views/v_runs_recent.sql
 \ir mana_ai/views/v_agent_load.sql
+\ir mana_ai/views/v_token_budget.sql
 \ir mana_ai/views/v_quarantine.sql
 \ir mana_ai/views/v_capture_backlog.sql
 \ir mana_ai/functions/explain_mission.sql

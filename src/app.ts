@@ -89,6 +89,7 @@ export function createApp(options: AppOptions): App {
     grantKey: loadPrivateKey(config.privateKeyPem),
     leaseMs: config.leaseMs,
     concurrency: config.concurrency,
+    promptMaxChars: config.promptMaxChars,
   });
 
   let stopping = false;

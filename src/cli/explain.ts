@@ -45,7 +45,7 @@ export interface Explanation {
   gate?: string | null;
   slot?: {
     at: string; dueNow: boolean; lateBySeconds: number | null; dueInSeconds: number | null;
-    run: { runId: number; status: string; attempts: number; worker: string | null; quotaBlocked: boolean } | null;
+    run: { runId: number; status: string; attempts: number; worker: string | null; quotaBlocked: boolean; budgetBlocked?: boolean } | null;
   } | null;
   runs?: ExplainedRun[];
   quarantine?: { at: string; reason: string; applied: boolean }[];
@@ -96,7 +96,7 @@ function slotLine(e: Explanation): string {
   if (!s) return 'none';
   const when = s.dueNow ? `due, ${formatSeconds(s.lateBySeconds ?? 0)} late` : `in ${formatSeconds(s.dueInSeconds ?? 0)}`;
   const run = s.run
-    ? `run ${s.run.runId} ${s.run.status}${s.run.quotaBlocked ? ' (held back by the quota)' : ''}, attempt ${s.run.attempts}`
+    ? `run ${s.run.runId} ${s.run.status}${s.run.quotaBlocked ? ' (held back by the quota)' : ''}${s.run.budgetBlocked ? ' (waiting for the token budget)' : ''}, attempt ${s.run.attempts}`
     : 'no run yet';
   return `${s.at} (${when}); ${run}`;
 }

@@ -11,7 +11,8 @@
 --   agent-archived / agent-paused   the resolved agent gates it (archived before paused);
 --   not-yet-due  the slot lies ahead;
 --   due          the slot has passed: `slot.run` says what the ledger does about it (none yet → the next
---                tick enqueues it; queued, possibly quota-blocked; running; failed with retry time; …).
+--                tick enqueues it; queued, possibly quota-blocked or waiting for the agent's token budget;
+--                running; failed with retry time; …).
 -- The cadence error is reported whatever the verdict: an invalid cadence does not stop a slot that is
 -- already set, but after that run nextRunAt becomes null (next_slot) and the mission stops being due.
 -- p_user_id NULL looks the mission id up across users. Read-only (stable). Definer, like every function
@@ -36,6 +37,7 @@ declare
   v_gate text;
   v_run mana_ai.runs;
   v_blocked boolean;
+  v_budget_gated boolean;
   v_running_live bigint;
   v_stored jsonb;
   v_verdict text;
@@ -107,7 +109,8 @@ begin
       from mana_ai.runs r
      where r.user_id = v_user and r.mission_id = p_mission_id and r.slot = v_m.due_at;
     if v_run.run_id is not null then
-      select c.blocked into v_blocked from mana_ai_private.claim_candidates(v_now) c where c.run_id = v_run.run_id;
+      select c.blocked, c.gate = 'skipped-budget' into v_blocked, v_budget_gated
+        from mana_ai_private.claim_candidates(v_now) c where c.run_id = v_run.run_id;
     end if;
     v_slot := jsonb_build_object(
       'at', mana_ai_private.to_iso(v_m.due_at),
@@ -119,6 +122,7 @@ begin
         'retryAt', mana_ai_private.to_iso(v_run.retry_at), 'leaseUntil', mana_ai_private.to_iso(v_run.lease_until),
         'leaseLive', v_run.status = 'running' and v_run.lease_until >= v_now,
         'claimable', v_blocked is not null, 'quotaBlocked', coalesce(v_blocked, false),
+        'budgetBlocked', coalesce(v_budget_gated, false),
         'errorClass', v_run.error_class, 'lastError', v_run.last_error) end);
   end if;
 
@@ -158,6 +162,12 @@ begin
     v_verdict := 'due';
     v_summary := format('due since %s: ', mana_ai_private.to_iso(v_m.due_at)) || case
       when v_run.run_id is null then 'no run for this slot yet (the next tick enqueues it)'
+      when coalesce(v_budget_gated, false)
+        then format('run %s waits for the agent''s token budget (skipped-budget): %s of maxTokensPerDay %s tokens used in the last 24 h; claimable again at %s',
+                    v_run.run_id, mana_ai_private.tokens_used(v_user, v_a.record_id, v_now),
+                    mana_ai_private.token_budget(v_a.vals -> 'maxTokensPerDay'),
+                    mana_ai_private.to_iso(mana_ai_private.budget_frees_at(v_user, v_a.record_id,
+                      mana_ai_private.token_budget(v_a.vals -> 'maxTokensPerDay'), v_now)))
       when v_run.status = 'queued' and coalesce(v_blocked, false)
         then format('run %s is queued but held back by the agent''s quota (%s of %s running)', v_run.run_id, v_running_live, v_a.max_concurrent)
       when v_run.status = 'queued' then format('run %s is queued for the next claim', v_run.run_id)

@@ -7,6 +7,8 @@
 --     concurrency quota is not a gate of the mission but of the ledger (claim_candidates).
 --   max_concurrent: the agent's maxConcurrentMissions (already defaulted by the projection), NULL for
 --     the legacy principal (no quota).
+--   token_budget: the agent's maxTokensPerDay as a budget (token_budget(): a JSON number >= 0), NULL =
+--     no limit; the claim checks it (claim_candidates).
 -- Cheap by construction: driven by the partial index projections_due_at_idx, agents by primary key.
 -- Test: test/sql/mana_ai_private/views/due_missions.sql
 create or replace view mana_ai_private.due_missions as
@@ -16,7 +18,8 @@ select m.user_id,
        a.record_id as agent_id,
        a.record_id is not null as agent_resolved,
        mana_ai_private.agent_gate(a.state) as gate,
-       a.max_concurrent
+       a.max_concurrent,
+       mana_ai_private.token_budget(a.vals -> 'maxTokensPerDay') as token_budget
   from mana_ai_private.projections m
   left join mana_ai_private.projections a
     on a.user_id = m.user_id
