@@ -7,6 +7,7 @@
 create or replace function mana_ai_private.user_changes(p_user_id text, p_change_ids uuid[])
   returns setof public.sync_changes
   language plpgsql volatile
+  rows 20
   set search_path = pg_catalog, pg_temp
   set plan_cache_mode = force_generic_plan
 as $$
