@@ -78,8 +78,11 @@ export function planText(plan: unknown): string {
 
 const EMPTY_PLAN: FakeLlmReplySpec = { content: planText({ summary: 'Nichts zu tun', steps: [] }) };
 
-/** Starts the fake on 127.0.0.1 with an ephemeral port. */
-export async function startFakeLlm(): Promise<FakeLlm> {
+/**
+ * Starts the fake on 127.0.0.1 (or `host`, e.g. a Docker bridge address containers reach) with an
+ * ephemeral port.
+ */
+export async function startFakeLlm(host = '127.0.0.1'): Promise<FakeLlm> {
   const requests: FakeLlmRequest[] = [];
   const queue: FakeLlmReply[] = [];
   let fallback: FakeLlmReply = EMPTY_PLAN;
@@ -148,11 +151,11 @@ export async function startFakeLlm(): Promise<FakeLlm> {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     requests,
     reply(spec, times = 1) {
       for (let i = 0; i < times; i += 1) queue.push(spec);
