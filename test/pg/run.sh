@@ -13,7 +13,9 @@ source "$here/../docker/lib.sh"
 
 major=${1:?usage: $0 MAJOR [COMMAND...]}
 shift
-[ $# -gt 0 ] || set -- make --no-print-directory test-sql test-ts
+# The default command first proves which server the throwaway cluster runs.
+[ $# -gt 0 ] || set -- bash -c 'v=$(psql -XAtc "show server_version_num") && echo "throwaway cluster: PostgreSQL $(psql -XAtc "show server_version")" \
+  && [ "${v:0:2}" = "$1" ] && exec make --no-print-directory test-sql test-ts' bash "$major"
 case "$major" in
   17) suite=trixie ;;   # Debian 13: postgresql-17, postgresql-17-cron, postgresql-17-pgtap
   *) die "no Debian suite known to package postgresql-$major with pg_cron and pgTAP" ;;
@@ -59,7 +61,7 @@ if [ ! -f "$root/.mana-ai-ready" ]; then
 fi
 
 # dist/ for the tests that run the built CLI, compiled by the host's toolchain (the same JavaScript).
-(cd "$REPO" && npm run --silent build)
+(cd "$REPO" && { [ -f node_modules/.package-lock.json ] || npm ci --no-audit --no-fund; } && npm run --silent build)
 
 bind /proc /proc; bind /dev /dev; bind /dev/pts /dev/pts; bind "$REPO" "$REPO"
 shared=$(dirname "$REPO")/shared
