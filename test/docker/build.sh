@@ -29,7 +29,7 @@ base() { # base TAG DOCKERFILE [extra files for the context...]: builds once, re
   cp "$here/base/$file" "$ctx/Dockerfile"
   local f; for f in "$@"; do cp -r "$f" "$ctx/"; done
   build "$tag" "$ctx"
-  rm -rf "$ctx"
+  rm -rf "${ctx:?}"
 }
 
 mkdir -p "$CACHE"

@@ -3,6 +3,8 @@
 # docker-ignored) and reused between runs, and a Docker engine started only when none is running.
 # Source it; it defines functions only.
 
+# Command substitutions fail the script like any other command (bash does not do that by default).
+shopt -s inherit_errexit
 REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 CACHE=${MANA_AI_CACHE_DIR:-$REPO/.cache}
 
@@ -19,16 +21,22 @@ apt_uri() {
   printf '%s\n' "$uri"
 }
 
-# rootfs SUITE: path of a cached tarball of `debootstrap --variant=minbase SUITE`, made on first use.
-# Trimmed like Debian's -slim images (no docs, man pages or locales; no recommends); apt's sources
-# are the suite, its -updates and -security from the host's mirrors.
+# rootfs SUITE: sets ROOTFS_TAR to a cached tarball of `debootstrap --variant=minbase SUITE`, made on
+# first use. Call it directly, not in $(...): it must be able to stop the script. Trimmed like Debian's
+# -slim images (no docs, man pages or locales; no recommends); apt's sources are the suite, its
+# -updates and -security from the host's mirrors.
+ROOTFS_TAR=
 rootfs() {
   local suite=$1 tar="$CACHE/debootstrap/$1-minbase.tar"
+  ROOTFS_TAR=
   if [ ! -s "$tar" ]; then
     command -v debootstrap >/dev/null || apt_install debootstrap
     local mirror security tmp
     mirror=$(apt_uri debian); security=$(apt_uri debian-security)
+    mkdir -p "$CACHE/debootstrap"
     tmp=$(mktemp -d "$CACHE/debootstrap/$suite.XXXXXX")
+    # Everything below writes under $tmp/root: never let an empty $tmp make that /root.
+    case "$tmp" in "$CACHE"/debootstrap/"$suite".*) ;; *) die "unexpected temporary directory '$tmp'" ;; esac
     log "debootstrap --variant=minbase $suite from $mirror (once; cached in ${tar#"$REPO"/})"
     debootstrap --variant=minbase "$suite" "$tmp/root" "$mirror" >"$tmp/debootstrap.log" 2>&1 \
       || { tail -n 20 "$tmp/debootstrap.log" >&2; die "debootstrap $suite failed"; }
@@ -60,7 +68,7 @@ CLEAN
     mv "$tmp/rootfs.tar" "$tar"
     rm -rf "$tmp"
   fi
-  printf '%s\n' "$tar"
+  ROOTFS_TAR=$tar
 }
 
 apt_install() {
@@ -97,9 +105,9 @@ stop_engine() {
 
 # image_from_rootfs SUITE NAME: `docker import` of the cached rootfs, unless NAME exists.
 image_from_rootfs() {
-  local suite=$1 name=$2 tar
+  local suite=$1 name=$2
   docker image inspect "$name" >/dev/null 2>&1 && return
-  tar=$(rootfs "$suite")
-  log "docker import ${tar#"$REPO"/} $name"
-  docker import --change 'CMD ["bash"]' "$tar" "$name" >/dev/null
+  rootfs "$suite"
+  log "docker import ${ROOTFS_TAR#"$REPO"/} $name"
+  docker import --change 'CMD ["bash"]' "$ROOTFS_TAR" "$name" >/dev/null
 }

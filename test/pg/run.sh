@@ -35,9 +35,9 @@ bind() { mkdir -p "$root$2"; mount --bind "$1" "$root$2"; mounts+=("$root$2"); }
 
 if [ ! -f "$root/.mana-ai-ready" ]; then
   t0=$SECONDS
-  tar=$(rootfs "$suite")
-  rm -rf "$root"; mkdir -p "$root"
-  tar -C "$root" -xf "$tar"
+  rootfs "$suite"
+  rm -rf "${root:?}"; mkdir -p "$root"
+  tar -C "$root" -xf "$ROOTFS_TAR"
   cp /etc/resolv.conf "$root/etc/resolv.conf"
   # No packaged cluster (the tests make their own); no service starts inside the chroot.
   mkdir -p "$root/etc/postgresql-common/createcluster.d"
