@@ -13,10 +13,12 @@ die() { log "error: $*"; exit 1; }
 
 # The first URI apt's sources give for the main archive and for security updates (deb822 or one-line).
 apt_uri() {
-  local want=$1 files=(/etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list)
-  local uri
-  uri=$(cat "${files[@]}" 2>/dev/null | grep -v '^\s*#' \
-    | grep -oE 'https?://[^ ]+' | sed 's:/*$::' | grep -E "/${want}\$" | head -n1)
+  local want=$1 f files=() uri
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list; do
+    [ -f "$f" ] && files+=("$f")
+  done
+  uri=$({ cat "${files[@]}" </dev/null | grep -v '^\s*#' | grep -oE 'https?://[^ ]+' | sed 's:/*$::' \
+    | grep -E "/${want}\$" | head -n1; } || true)
   [ -n "$uri" ] || die "no /${want} URI in apt's sources (${files[*]})"
   printf '%s\n' "$uri"
 }
