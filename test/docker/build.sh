@@ -8,7 +8,9 @@
 #   mana-ai-runner:local, mana-ai-postgres:local   the project's images from docker/*.Dockerfile,
 #                                  their base images passed as build arguments (the files' defaults
 #                                  stay the official images).
-# NODE_IMAGE / POSTGRES_IMAGE / PROMETHEUS_IMAGE set to pullable official images skip the stand-ins.
+# NODE_IMAGE / POSTGRES_IMAGE / PROMETHEUS_IMAGE set (e.g. to the official images, where Docker Hub is
+# reachable) skip the stand-ins: `NODE_IMAGE=node:20-bookworm-slim POSTGRES_IMAGE=postgres:15-bookworm
+# PROMETHEUS_IMAGE=prom/prometheus:v2.53.1 make test-docker`.
 # Needs a running engine (run.sh starts one). Prints nothing but progress on stderr.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -65,4 +67,5 @@ base mana-ai-compose:local compose.Dockerfile
 # The project's images, always rebuilt (the layer cache makes an unchanged rebuild quick).
 build mana-ai-runner:local "$REPO" -f "$REPO/docker/listener.Dockerfile" --build-arg "NODE_IMAGE=$NODE_IMAGE"
 build mana-ai-postgres:local "$REPO/docker" -f "$REPO/docker/postgres.Dockerfile" --build-arg "POSTGRES_IMAGE=$POSTGRES_IMAGE"
+docker image inspect "$PROMETHEUS_IMAGE" >/dev/null 2>&1 || docker pull -q "$PROMETHEUS_IMAGE" >/dev/null
 docker tag "$PROMETHEUS_IMAGE" mana-ai-prometheus:local

@@ -19,7 +19,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -319,6 +319,7 @@ describe('compose: docker/compose.yaml with Prometheus', () => {
   after(async () => {
     await db?.end().catch(() => undefined);
     if (!process.env.KEEP_CONTAINERS) await compose(['down', '-v', '--remove-orphans'], { allowFail: true });
+    rmSync(envFile, { force: true });
   });
 
   test('compose implementation and version', async () => {
