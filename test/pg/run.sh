@@ -8,6 +8,12 @@
 # Usage: test/pg/run.sh MAJOR [COMMAND...]   (COMMAND runs in the chroot's throwaway cluster instead of
 # `make test-sql test-ts`, e.g. `node --import tsx --test test/ts/cli/serve.test.ts`)
 set -euo pipefail
+# Private mount namespace: the bind mounts below exist only for this process tree and vanish with it,
+# even on SIGKILL, so no mount of the repository is ever left inside .cache/ (where `rm -rf .cache`
+# would follow it into the working tree).
+if [ -z "${MANA_AI_PRIVATE_MOUNTS:-}" ]; then
+  exec env MANA_AI_PRIVATE_MOUNTS=1 unshare --mount --propagation private "$0" "$@"
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../docker/lib.sh"
 
