@@ -7,7 +7,7 @@ WITH_CLUSTER := test/support/with-cluster.sh
 TS_TESTS = $(shell find test/ts -name '*.test.ts' | sort)
 
 help: ## list targets (the default)
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 deps: ## install apt packages (PostgreSQL 15, pg_cron, pgTAP, pg_prove) if missing
 	@test/support/install-deps.sh
@@ -64,3 +64,10 @@ test-chaos-run:
 
 clean: ## remove build output
 	rm -rf dist
+
+.PHONY: test-docker test-pg17
+test-docker: ## images built from docker/ and run for real: docker run, compose, Prometheus (root; starts dockerd if needed; not in `make test`)
+	test/docker/run.sh
+
+test-pg17: ## pgTAP and node:test suites on PostgreSQL 17 in a cached Debian 13 chroot (root; not in `make test`)
+	test/pg/run.sh 17

@@ -98,6 +98,8 @@ const EMPTY_PLAN: FakeLlmReplySpec = { content: planText({ summary: 'Nichts zu t
 export interface FakeLlmOptions {
   /** Default 0 (a free port). */
   readonly port?: number;
+  /** Default 127.0.0.1; e.g. a Docker bridge address that containers reach (test/docker). */
+  readonly host?: string;
   /** The reply when the queue is empty; default an empty plan. */
   readonly defaultReply?: FakeLlmReply;
 }
@@ -133,7 +135,7 @@ export function devPlanReply(now: () => Date = () => new Date()): FakeLlmReply {
   };
 }
 
-/** Starts the fake on 127.0.0.1 (an ephemeral port unless `options.port`). */
+/** Starts the fake on 127.0.0.1 or `options.host` (an ephemeral port unless `options.port`). */
 export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLlm> {
   const requests: FakeLlmRequest[] = [];
   const queue: FakeLlmReply[] = [];
@@ -205,12 +207,12 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     requests,
     reply(spec, times = 1) {
       for (let i = 0; i < times; i += 1) queue.push(spec);
