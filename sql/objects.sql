@@ -9,6 +9,7 @@
 \ir mana_ai_private/functions/js_truthy.sql
 \ir mana_ai_private/functions/counters.sql
 \ir mana_ai_private/functions/local_to_instant.sql
+\ir mana_ai_private/functions/cron_fields.sql
 \ir mana_ai_private/functions/cron_error.sql
 \ir mana_ai_private/functions/cron_next.sql
 \ir mana_ai_private/functions/cadence_error.sql
