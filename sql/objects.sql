@@ -49,6 +49,7 @@
 
 -- the run ledger: enqueue, claim, lease, write-back (scheduling.md §5.3–5.5, writeback.md)
 \ir mana_ai/functions/api_version.sql
+\ir mana_ai_private/views/resolved_agents.sql
 \ir mana_ai_private/views/due_missions.sql
 \ir mana_ai_private/functions/js_string.sql
 \ir mana_ai_private/functions/enqueue_due.sql
