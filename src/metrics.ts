@@ -10,6 +10,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { UNWRAP_REASONS, type UnwrapReason } from './crypto/grant.js';
 import { errorFields } from './errors.js';
 import { LLM_ATTEMPT_OUTCOMES, type LlmAttemptOutcome } from './llm/client.js';
+import { WAKEUP_REASONS, type WakeupReason } from './schedule/scheduler.js';
 import { silentLogger, type Logger } from './log.js';
 
 /** Label values of `mana_ai_grant_skips_total{reason}`: the reasons unwrapGrant reports. */
@@ -22,14 +23,14 @@ export const RUN_OUTCOMES = ['done', 'superseded', 'failed', 'dead', 'released']
 export const LEASE_RESULTS = ['ok', 'lost'] as const;
 /** Label values of `mana_ai_llm_attempts_total{outcome}`: the outcomes the LLM client reports. */
 export { LLM_ATTEMPT_OUTCOMES };
-/** Label values of `mana_ai_wakeups_total{reason}`. */
-export const WAKEUP_REASONS = ['notify', 'timer', 'tick', 'connected', 'manual'] as const;
+/** Label values of `mana_ai_wakeups_total{reason}`: the scheduler's wake-up reasons. */
+export { WAKEUP_REASONS };
 
 export type GrantSkipReason = UnwrapReason;
 export type RunOutcome = (typeof RUN_OUTCOMES)[number];
 export type LeaseResult = (typeof LEASE_RESULTS)[number];
 export type { LlmAttemptOutcome };
-export type WakeupReason = (typeof WAKEUP_REASONS)[number];
+export type { WakeupReason };
 
 /**
  * Keys the SQL counter reader returns (names in `mana_ai_private.counters`). Missing keys keep
