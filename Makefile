@@ -27,10 +27,10 @@ run: ## the whole product here: deps, dev cluster in .dev/pg, migrate, demo data
 	@[ -f dist/cli/main.js ] || npm run build
 	@node --import tsx src/dev/run.ts $(if $(RESET),--reset)
 
-test: ## everything CI runs: typecheck, bench-smoke, pgTAP, node:test, in fresh throwaway clusters
+test: ## everything CI runs: typecheck, bench-smoke, schema-check, pgTAP, node:test, in fresh throwaway clusters
 	$(MAKE) typecheck
 	$(MAKE) --no-print-directory bench-smoke
-	$(WITH_CLUSTER) $(MAKE) --no-print-directory test-sql test-ts
+	$(WITH_CLUSTER) $(MAKE) --no-print-directory schema-check-run test-sql test-ts
 
 test-sql: ## pgTAP files under test/sql via pg_prove (needs a cluster: use `make test`)
 	test/support/prepare-test-db.sh
@@ -64,3 +64,14 @@ test-chaos-run:
 
 clean: ## remove build output
 	rm -rf dist
+
+.PHONY: schema-dump schema-check schema-check-run
+schema-dump: ## regenerate test/schema/schema.sql, every schema object of a freshly migrated database (commit it)
+	$(WITH_CLUSTER) test/support/schema-dump.sh write
+
+schema-check: ## fail when test/schema/schema.sql differs from a freshly migrated database (fix: make schema-dump)
+	$(WITH_CLUSTER) test/support/schema-dump.sh check
+
+# The check inside a cluster that is already running (make test's).
+schema-check-run:
+	test/support/schema-dump.sh check
