@@ -2,6 +2,10 @@
  * NOTIFY only when work becomes due: the trigger notifies in the transaction that made a mission due
  * now; tick() notifies once when it enqueued something and never when it did not. Needs commits, so
  * it lives here rather than in pgTAP.
+ * Before each assertion, settle() sends a sentinel NOTIFY on the same channel and waits for it:
+ * Postgres delivers notifications of different transactions in commit order, so once the sentinel
+ * (committed after the action) has arrived, every notification the action sent has arrived too, and
+ * "nothing was sent" is proven rather than waited for.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -14,17 +18,30 @@ const mission = (id: string, nextRunAt: string) => ({
           createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' },
 });
 
-describe('NOTIFY mana_ai_runs', () => {
+describe('NOTIFY mana_ai_runs', { timeout: 30_000 }, () => {
   let db: TestDb;
   let listener: pg.Client;
   const received: string[] = [];
-  const settle = () => new Promise((resolve) => setTimeout(resolve, 150));
+  const sentinels = new Map<string, () => void>();
+  let sentinelSeq = 0;
+  const settle = async () => {
+    const token = `sentinel:${++sentinelSeq}`;
+    const arrived = new Promise<void>((resolve) => sentinels.set(token, resolve));
+    await db.admin.query(`select pg_notify('mana_ai_runs', $1)`, [token]);
+    await arrived;
+    sentinels.delete(token);
+  };
 
   before(async () => {
     db = await freshDatabase();
     listener = new pg.Client({ connectionString: db.adminUrl });
     await listener.connect();
-    listener.on('notification', (n) => received.push(n.payload ?? ''));
+    listener.on('notification', (n) => {
+      const payload = n.payload ?? '';
+      const sentinel = sentinels.get(payload);
+      if (sentinel) sentinel();
+      else received.push(payload);
+    });
     await listener.query('listen mana_ai_runs');
   });
   after(async () => {
