@@ -38,7 +38,7 @@ test-sql: ## pgTAP files under test/sql via pg_prove (needs a cluster: use `make
 
 test-ts: ## node:test files under test/ts (needs a cluster: use `make test`)
 	test/support/prepare-test-db.sh --template-only
-	node --import tsx --test --test-concurrency=2 $(TS_TESTS)
+	node --import tsx --import ./test/support/leak-guard.ts --test --test-concurrency=2 $(TS_TESTS)
 
 .PHONY: bench bench-smoke
 bench: ## benchmarks B1-B7 side by side in a throwaway cluster (< 15 min); writes bench/results/latest.md and <date>-<n>cpu.md
@@ -60,7 +60,7 @@ test-chaos: ## reliability suite (kill -9, Postgres restarts, LLM faults, fuzz, 
 # test/ts/chaos/99-summary.test.ts, the last path, prints the table.
 test-chaos-run:
 	test/support/prepare-test-db.sh --template-only
-	@results=$$(mktemp); CHAOS_RESULTS=$$results node --import tsx --test --test-concurrency=1 $(CHAOS_TESTS); rc=$$?; rm -f $$results; exit $$rc
+	@results=$$(mktemp); CHAOS_RESULTS=$$results node --import tsx --import ./test/support/leak-guard.ts --test --test-concurrency=1 $(CHAOS_TESTS); rc=$$?; rm -f $$results; exit $$rc
 
 clean: ## remove build output
 	rm -rf dist
