@@ -122,14 +122,14 @@ export function summarize(e: Explanation): string {
     case 'absent': return 'not due: the mission folded away (tombstone: hard-deleted, or no rows left in the log)';
     case 'deleted': return 'not due: the mission is deleted (deletedAt is set)';
     case 'not-active':
-      return m?.state == null
+      return e.cause === 'no-state'
         ? 'not due: the mission has no state (only state "active" is due)'
-        : `not due: the mission is ${m.state} (state = "${m.state}"; only "active" is due)`;
+        : `not due: the mission is ${m?.state} (state = "${m?.state}"; only "active" is due)`;
     case 'no-slot': return `not due: no next slot — ${noSlotReason(e)}`;
     case 'agent-archived': return `not run: agent archived — agent ${a?.id} is archived, so its missions are skipped (skipped-archived)`;
     case 'agent-paused': return `not run: agent paused — agent ${a?.id} is paused, so its missions are skipped (skipped-paused)`;
     case 'not-yet-due': return `not due yet: next slot ${e.slot?.at}`;
-    case 'due': return `due since ${e.slot?.at}: ${run === null || run === undefined ? 'no run for this slot yet (the next tick enqueues it)' : dueReason(e.cause, run, a)}`;
+    case 'due': return `due since ${e.slot?.at}: ${e.cause === 'not-enqueued' || !run ? 'no run for this slot yet (the next tick enqueues it)' : dueReason(e.cause, run, a)}`;
     default: return `verdict ${e.verdict}`;
   }
 }
