@@ -27,10 +27,10 @@ run: ## the whole product here: deps, dev cluster in .dev/pg, migrate, demo data
 	@[ -f dist/cli/main.js ] || npm run build
 	@node --import tsx src/dev/run.ts $(if $(RESET),--reset)
 
-test: ## everything CI runs: typecheck, bench-smoke, pgTAP, node:test, in fresh throwaway clusters
+test: ## everything CI runs: typecheck, bench-smoke, schema-check, pgTAP, node:test, in fresh throwaway clusters
 	$(MAKE) typecheck
 	$(MAKE) --no-print-directory bench-smoke
-	$(WITH_CLUSTER) $(MAKE) --no-print-directory test-sql test-ts
+	$(WITH_CLUSTER) $(MAKE) --no-print-directory schema-check-run test-sql test-ts
 
 test-sql: ## pgTAP files under test/sql via pg_prove (needs a cluster: use `make test`)
 	test/support/prepare-test-db.sh
@@ -38,7 +38,7 @@ test-sql: ## pgTAP files under test/sql via pg_prove (needs a cluster: use `make
 
 test-ts: ## node:test files under test/ts (needs a cluster: use `make test`)
 	test/support/prepare-test-db.sh --template-only
-	node --import tsx --test --test-concurrency=2 $(TS_TESTS)
+	node --import tsx --import ./test/support/leak-guard.ts --test --test-concurrency=2 $(TS_TESTS)
 
 .PHONY: bench bench-smoke
 bench: ## benchmarks B1-B7 side by side in a throwaway cluster (< 15 min); writes bench/results/latest.md and <date>-<n>cpu.md
@@ -60,7 +60,7 @@ test-chaos: ## reliability suite (kill -9, Postgres restarts, LLM faults, fuzz, 
 # test/ts/chaos/99-summary.test.ts, the last path, prints the table.
 test-chaos-run:
 	test/support/prepare-test-db.sh --template-only
-	@results=$$(mktemp); CHAOS_RESULTS=$$results node --import tsx --test --test-concurrency=1 $(CHAOS_TESTS); rc=$$?; rm -f $$results; exit $$rc
+	@results=$$(mktemp); CHAOS_RESULTS=$$results node --import tsx --import ./test/support/leak-guard.ts --test --test-concurrency=1 $(CHAOS_TESTS); rc=$$?; rm -f $$results; exit $$rc
 
 clean: ## remove build output
 	rm -rf dist
@@ -71,3 +71,14 @@ test-docker: ## images built from docker/ and run for real: docker run, compose,
 
 test-pg17: ## pgTAP and node:test suites on PostgreSQL 17 in a cached Debian 13 chroot (root; not in `make test`)
 	test/pg/run.sh 17
+
+.PHONY: schema-dump schema-check schema-check-run
+schema-dump: ## regenerate test/schema/schema.sql, every schema object of a freshly migrated database (commit it)
+	$(WITH_CLUSTER) test/support/schema-dump.sh write
+
+schema-check: ## fail when test/schema/schema.sql differs from a freshly migrated database (fix: make schema-dump)
+	$(WITH_CLUSTER) test/support/schema-dump.sh check
+
+# The check inside a cluster that is already running (make test's).
+schema-check-run:
+	test/support/schema-dump.sh check

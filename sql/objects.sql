@@ -9,6 +9,7 @@
 \ir mana_ai_private/functions/js_truthy.sql
 \ir mana_ai_private/functions/counters.sql
 \ir mana_ai_private/functions/local_to_instant.sql
+\ir mana_ai_private/functions/cron_fields.sql
 \ir mana_ai_private/functions/cron_error.sql
 \ir mana_ai_private/functions/cron_next.sql
 \ir mana_ai_private/functions/cadence_error.sql
@@ -65,6 +66,7 @@
 
 -- the run ledger: enqueue, claim, lease, write-back (docs/scheduling.md §5.3–5.5, docs/writeback.md)
 \ir mana_ai/functions/api_version.sql
+\ir mana_ai_private/views/resolved_agents.sql
 \ir mana_ai_private/views/due_missions.sql
 \ir mana_ai_private/functions/js_string.sql
 \ir mana_ai_private/functions/enqueue_due.sql

@@ -7,28 +7,30 @@
  * scrape time through an injected reader (a prom-client `collect` callback), never estimated here.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { UNWRAP_REASONS, type UnwrapReason } from './crypto/grant.js';
 import { errorFields } from './errors.js';
+import { LLM_ATTEMPT_OUTCOMES, type LlmAttemptOutcome } from './llm/client.js';
+import { WAKEUP_REASONS, type WakeupReason } from './schedule/scheduler.js';
 import { silentLogger, type Logger } from './log.js';
 
-/** Label values of `mana_ai_grant_skips_total{reason}`. */
-export const GRANT_SKIP_REASONS = ['not-configured', 'expired', 'malformed', 'wrap-rejected'] as const;
+/** Label values of `mana_ai_grant_skips_total{reason}`: the reasons unwrapGrant reports. */
+export const GRANT_SKIP_REASONS = UNWRAP_REASONS;
 /** Label values of `mana_ai_agent_decisions_total{decision}`. */
 export const AGENT_DECISIONS = ['ran', 'skipped-paused', 'skipped-archived', 'skipped-concurrency', 'skipped-budget'] as const;
 /** Label values of `mana_ai_runs_total{outcome}`. */
 export const RUN_OUTCOMES = ['done', 'superseded', 'failed', 'dead', 'released'] as const;
 /** Label values of `mana_ai_lease_extensions_total{result}`. */
 export const LEASE_RESULTS = ['ok', 'lost'] as const;
-/** Label values of `mana_ai_llm_attempts_total{outcome}`. */
-export const LLM_ATTEMPT_OUTCOMES = ['ok', 'timeout', 'http-5xx', 'http-429', 'http-4xx', 'connect', 'bad-json',
-  'too-large', 'circuit-open', 'aborted'] as const;
-/** Label values of `mana_ai_wakeups_total{reason}`. */
-export const WAKEUP_REASONS = ['notify', 'timer', 'tick', 'connected', 'manual', 'fold'] as const;
+/** Label values of `mana_ai_llm_attempts_total{outcome}`: the outcomes the LLM client reports. */
+export { LLM_ATTEMPT_OUTCOMES };
+/** Label values of `mana_ai_wakeups_total{reason}`: the scheduler's wake-up reasons. */
+export { WAKEUP_REASONS };
 
-export type GrantSkipReason = (typeof GRANT_SKIP_REASONS)[number];
+export type GrantSkipReason = UnwrapReason;
 export type RunOutcome = (typeof RUN_OUTCOMES)[number];
 export type LeaseResult = (typeof LEASE_RESULTS)[number];
-export type LlmAttemptOutcome = (typeof LLM_ATTEMPT_OUTCOMES)[number];
-export type WakeupReason = (typeof WAKEUP_REASONS)[number];
+export type { LlmAttemptOutcome };
+export type { WakeupReason };
 
 /**
  * Keys the SQL counter reader returns (names in `mana_ai_private.counters`). Missing keys keep

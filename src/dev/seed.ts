@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { encryptField, mintGrant } from '../crypto/hkdf.js';
+import { encryptField, mintGrant } from '../issuer/mint.js';
 import { AI_PROPOSABLE_TOOL_NAMES } from '../planner/tools.js';
 
 /** The demo user (also the dev auth bypass user, so `/api/v1/me/ai-audit` answers without a JWT). */

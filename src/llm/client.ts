@@ -12,10 +12,13 @@ import type { Logger } from '../log.js';
 import { classifyFailure, sendAttempt } from './attempt.js';
 import { retryDelayMs } from './backoff.js';
 import { createCircuitBreaker, type BreakerOptions, type BreakerState } from './breaker.js';
-import { LlmAbortedError, LlmCircuitOpenError, LlmHttpError, type LlmError, type LlmErrorKind } from './errors.js';
+import { LLM_ERROR_KINDS, LlmAbortedError, LlmCircuitOpenError, LlmHttpError, type LlmError } from './errors.js';
+
+/** Every outcome label of one attempt: `ok` or a failure kind (`mana_ai_llm_attempts_total{outcome}`). */
+export const LLM_ATTEMPT_OUTCOMES = ['ok', ...LLM_ERROR_KINDS] as const;
 
 /** Outcome label of one attempt: `ok` or the failure kind. */
-export type LlmAttemptOutcome = 'ok' | LlmErrorKind;
+export type LlmAttemptOutcome = (typeof LLM_ATTEMPT_OUTCOMES)[number];
 
 /** Default response size cap (1 MiB): a plan is a few KB. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;

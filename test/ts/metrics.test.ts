@@ -237,3 +237,17 @@ describe('counters read from SQL at scrape time', () => {
     assert.deepEqual(snapshotFamilies.map((n) => value(f.get(n))), [0, 0, 0]);
   });
 });
+
+describe('label values come from the modules that produce them', () => {
+  test('every unwrap reason and every LLM attempt outcome is a preset series', async () => {
+    const { UNWRAP_REASONS } = await import('../../src/crypto/grant.js');
+    const { LLM_ATTEMPT_OUTCOMES } = await import('../../src/llm/client.js');
+    const { LLM_ERROR_KINDS } = await import('../../src/llm/errors.js');
+    const families = parse(await createMetrics().registry.metrics());
+    const values = (name: string, label: string) =>
+      families.get(name)!.samples.map((s) => s.labels[label]).filter((v) => v !== undefined).sort();
+    assert.deepEqual(values('mana_ai_grant_skips_total', 'reason'), [...UNWRAP_REASONS].sort());
+    assert.deepEqual(values('mana_ai_llm_attempts_total', 'outcome'), [...LLM_ATTEMPT_OUTCOMES].sort());
+    assert.deepEqual([...LLM_ATTEMPT_OUTCOMES].sort(), ['ok', ...LLM_ERROR_KINDS].sort());
+  });
+});

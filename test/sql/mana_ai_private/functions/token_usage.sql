@@ -86,11 +86,11 @@ select results_eq($$ select mission_id from c2 order by slot $$,
 reset role;
 select is((select status from mana_ai.runs where mission_id = 'b-3'), 'queued', 'b-3 stays queued (still due)');
 select results_eq(
-  $$ select e ->> 'verdict', (e #>> '{slot,run,budgetBlocked}')::boolean, e ->> 'summary'
+  $$ select e ->> 'verdict', e ->> 'cause', (e #>> '{slot,run,budgetBlocked}')::boolean, e #> '{slot,run,budget}'
        from mana_ai.explain_mission('u1', 'b-3') e $$,
-  $$ values ('due'::text, true, 'due since 2024-01-01T00:12:00.000Z: run ' || (select run_id from mana_ai.runs where mission_id = 'b-3')
-             || ' waits for the agent''s token budget (skipped-budget): 1200 of maxTokensPerDay 1000 tokens used in the last 24 h; claimable again at 2024-01-02T00:30:00.000Z') $$,
-  'explain names the budget as the reason the due mission waits, and when it frees');
+  $$ values ('due'::text, 'budget-blocked'::text, true,
+             '{"tokensUsed": 1200, "maxTokensPerDay": 1000, "freesAt": "2024-01-02T00:30:00.000Z"}'::jsonb) $$,
+  'explain names the budget as the reason the due mission waits (cause budget-blocked), with usage and when it frees');
 select is(mana_ai.tick() -> 'gated' -> 'skipped-budget', '2', 'tick counts the runs the budget holds back (b-3, zero-1)');
 select is((select value from mana_ai_private.counters where name = 'agent_decisions:skipped-budget'), 2::bigint,
   'as the agent decision skipped-budget');
