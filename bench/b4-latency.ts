@@ -63,9 +63,11 @@ export async function runB4(ctx: Ctx): Promise<BenchResult[]> {
           ['r', 'r', 'r', 'r', 'r', 'r']),
       ],
       followUp: [
-        'The path has no timer in it (NOTIFY at commit → LISTEN); a slow percentile is queueing behind other work on',
-        'the listener or a slow claim. Plan: compare with the listener\'s own `mana_ai_due_to_llm_seconds` histogram and',
-        'profile claim_runs under the same load.',
+        'The path has no timer in it (capture NOTIFY at commit → LISTEN → fold → claim); the p50 is within the target and',
+        'the tail is queueing on a shared 2-core machine: a wake-up\'s fold waits for a periodic fold already running',
+        '(one pass covers both), or the claim for the previous claim\'s advisory lock. Plan: compare with the listener\'s',
+        '`mana_ai_due_to_llm_seconds` histogram on a quiet machine, and skip the wake-up\'s fold when the queue is empty',
+        'without a round trip (the NOTIFY payload could say how many rows the transaction captured).',
       ],
     }];
   } finally {

@@ -98,6 +98,14 @@ export async function runB8(ctx: Ctx): Promise<BenchResult[]> {
           `${stat!.live} live / ${stat!.dead} dead tuples, ${fmt(Number(stat!.bytes) / 1024, 0)} kB with its indexes. ` +
           `rebuild_projections() afterwards: ${check!.r.changed} records changed (must be 0).`,
       ],
+      followUp: [
+        'Where a 1,000-row batch goes (track_functions, quiet machine, 3,000 rows of 200 users): the batch statement of',
+        'fold_changes (read per user, offer extraction, grouping) ~40 µs per row, apply_changes ~30 µs, merge_step ~15 µs',
+        'per offer, derive_projection ~10 µs, and re-folds from the log (replay_state) of records whose rows of one sync',
+        'statement share a created_at and were split across two batches (their random ids then reach behind the last',
+        'folded row). Designs: take batches in (created_at, id) order instead of capture order (created_at copied into',
+        'the queue) so a statement\'s rows of one record are never split, and the merge in compiled code (B5).',
+      ],
     }];
   } finally {
     await client.end().catch(() => undefined);

@@ -296,6 +296,7 @@ describe('scenario 4: fuzzing sync_changes', () => {
       stamps.push(await attempt(`created_at ${at}`, row(`fz-edge-at-${stamps.length}`, { createdAt: at })));
     }
     assert.deepEqual(failed(stamps), []);
+    await db.fold(); // as a listener does right after the commits
     const { rows: [rebuilt] } = await db.admin.query<{ r: { changed: number; records: number } }>(
       `select mana_ai_private.rebuild_projections(array['fz-edge']) r`);
     assert.deepEqual({ changed: rebuilt!.r.changed, records: rebuilt!.r.records }, { changed: 0, records: 4 }, 'those rows fold like any other');
