@@ -142,7 +142,7 @@ export function createApp(options: AppOptions): App {
   };
 
   const listener = createListener({
-    connectionString: config.syncDatabaseUrl,
+    connectionString: config.listenDatabaseUrl,
     logger: logger.child({ component: 'listener' }),
     onWake: (reason) => void wake(reason),
     onFatal: (error) => (options.onFatal ?? (() => undefined))(error),
