@@ -83,7 +83,9 @@ export function parseDatabaseUrl(value: string): DatabaseTarget {
   params.delete('host');
   params.delete('port');
   if (hostParam !== null && hostParam !== '') {
-    entries = hostParam.split(',').map((host) => ({ host, port: undefined }));
+    // The authority's port (one for all) still applies unless ?port= overrides it.
+    const authorityPort = entries.length === 1 ? entries[0]!.port : undefined;
+    entries = hostParam.split(',').map((host) => ({ host, port: authorityPort }));
   }
   if (portParam !== null && portParam !== '') {
     const ports = portParam.split(',');

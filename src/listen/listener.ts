@@ -120,6 +120,7 @@ export function createListener(options: ListenerOptions): Listener {
         }
         if (attempt % 10 === 0) logger.warn('LISTEN connection lost: reconnecting', { attempt: attempt + 1, message: e.message });
       }
+      if (closed()) return;
       await new Promise<void>((resolve) => {
         retryNow = resolve;
         retryTimer = setTimeout(resolve, retryIntervalMs);

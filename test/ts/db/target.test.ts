@@ -32,6 +32,8 @@ describe('parseDatabaseUrl', () => {
     assert.equal(t.targetSessionAttrs, 'any');
     assert.deepEqual(parseDatabaseUrl('postgres://u@/db?host=/a,/b&port=1,2').hosts.map((h) => h.port), [1, 2]);
     assert.equal(parseDatabaseUrl('postgres://u@h/db').needsChoice, false);
+    // The authority's port applies to ?host= sockets unless ?port= is given (libpq does the same).
+    assert.deepEqual(parseDatabaseUrl('postgres://u@localhost:6432/db?host=/run/pgb').hosts.map((h) => [h.host, h.port]), [['/run/pgb', 6432]]);
   });
 
   test('bad input is a DatabaseUrlError with a stable code and no password in the message', () => {
