@@ -1,6 +1,6 @@
 /**
  * A real HA setup for `make test-ha`: one etcd and two Patroni-managed PostgreSQL 15 nodes (pg_cron
- * preloaded) on loopback ports in a temporary directory, plus an optional pgbouncer. Everything runs as
+ * preloaded) on loopback ports in a temporary directory. Everything runs as
  * the `postgres` OS user (PostgreSQL refuses root) and is started and stopped by the test itself:
  * {@link startHaCluster} returns a handle whose `destroy()` kills exactly the processes it started.
  *
@@ -64,8 +64,8 @@ export interface HaCluster {
   url(user: string, database: string): string;
   /** Single-host URL of one node. */
   nodeUrl(node: HaNode, user: string, database: string): string;
-  /** `patronictl list` as JSON. */
-  members(): MemberState[];
+  /** Patroni's view of the members (roles `leader`, `replica`, `sync_standby`). */
+  members(): Promise<MemberState[]>;
   /** The current leader's name (waits until there is one that is running). */
   leader(timeoutMs?: number): Promise<HaNode>;
   /** Waits until one leader and one streaming replica exist (and, when `sync`, the replica is the sync standby). */
@@ -76,8 +76,6 @@ export interface HaCluster {
   switchover(from: HaNode, to: HaNode): Promise<string>;
   /** Dynamic configuration change through Patroni's REST API (PATCH /config). */
   patchConfig(change: Record<string, unknown>): Promise<void>;
-  /** Starts pgbouncer in transaction pooling mode in front of both nodes' `database`; returns its port. */
-  startPgbouncer(database: string, node: HaNode): Promise<number>;
   /** Last lines of every log (for failure messages). */
   logs(lines?: number): string;
   destroy(): void;
@@ -172,12 +170,24 @@ export async function startHaCluster(options: HaOptions): Promise<HaCluster> {
     () => `node0 did not become primary: ${tail(join(dir, 'patroni-node0.log'), 20)}`, 250);
   procs.push(spawnAs('patroni-node1', dir, 'patroni', [nodes[1]!.config], ids));
 
-  const patronictl = (args: string[]) => execFileSync('patronictl', ['-c', nodes[0]!.config, ...args], {
-    encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' },
-  });
-  const members = (): MemberState[] => (JSON.parse(patronictl(['list', '-f', 'json'])) as Record<string, unknown>[]).map((m) => ({
-    name: String(m.Member), role: String(m.Role), state: String(m.State), lag: m['Lag in MB'] as number | string, timeline: m.TL as number,
-  }));
+  /**
+   * Members from Patroni's REST API (GET /cluster on the first node that answers). Asynchronous on
+   * purpose: the fake LLM and the device run in the test's process, whose event loop must not block
+   * (a patronictl call is a Python start-up of several hundred ms).
+   */
+  const members = async (): Promise<MemberState[]> => {
+    let last: unknown;
+    for (const n of nodes) {
+      try {
+        const r = await fetch(`http://127.0.0.1:${n.restPort}/cluster`, { signal: AbortSignal.timeout(2_000) });
+        const body = (await r.json()) as { members?: { name: string; role: string; state: string; lag?: number | string; timeline?: number }[] };
+        return (body.members ?? []).map((m) => ({ name: m.name, role: m.role, state: m.state, lag: m.lag, timeline: m.timeline }));
+      } catch (error) {
+        last = error;
+      }
+    }
+    throw new Error(`no Patroni REST API answered: ${String(last)}`);
+  };
   const cluster: HaCluster = {
     dir, nodes,
     url: (user, database) => `postgresql://${user}@${nodes.map((n) => `127.0.0.1:${n.pgPort}`).join(',')}/${database}?target_session_attrs=read-write`,
@@ -186,26 +196,26 @@ export async function startHaCluster(options: HaOptions): Promise<HaCluster> {
     async leader(timeoutMs = 60_000) {
       const name = await until(async () => {
         try {
-          const m = members().find((x) => x.role === 'Leader' && x.state === 'running');
+          const m = (await members()).find((x) => x.role === 'leader' && x.state === 'running');
           return m?.name;
         } catch {
           return undefined;
         }
-      }, timeoutMs, () => `no running leader: ${safeList()}`, 200);
+      }, timeoutMs, async () => `no running leader: ${await safeList()}`, 200);
       return nodes.find((n) => n.name === name)!;
     },
     async healthy(timeoutMs = 90_000) {
       await until(async () => {
         try {
-          const m = members();
-          const leader = m.filter((x) => x.role === 'Leader' && x.state === 'running').length === 1;
-          const replica = m.some((x) => (options.synchronousMode || syncNow ? x.role === 'Sync Standby' : x.role === 'Replica' || x.role === 'Sync Standby')
+          const m = await members();
+          const leader = m.filter((x) => x.role === 'leader' && x.state === 'running').length === 1;
+          const replica = m.some((x) => (syncNow ? x.role === 'sync_standby' : x.role === 'replica' || x.role === 'sync_standby')
             && (x.state === 'streaming' || x.state === 'running'));
           return leader && replica;
         } catch {
           return false;
         }
-      }, timeoutMs, () => `cluster not healthy: ${safeList()}\n${cluster.logs(15)}`, 250);
+      }, timeoutMs, async () => `cluster not healthy: ${await safeList()}\n${cluster.logs(15)}`, 250);
     },
     killPostmaster(node) {
       const pid = Number(readFileSync(join(node.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
@@ -224,30 +234,6 @@ export async function startHaCluster(options: HaOptions): Promise<HaCluster> {
       const r = await fetch(`http://127.0.0.1:${leader.restPort}/config`, { method: 'PATCH', body: JSON.stringify(change), headers: { 'content-type': 'application/json' } });
       if (!r.ok) throw new Error(`PATCH /config: ${r.status} ${await r.text()}`);
       if ('synchronous_mode' in change) syncNow = change.synchronous_mode === true;
-    },
-    async startPgbouncer(database, node) {
-      const port = await freePort();
-      const ini = join(dir, 'pgbouncer.ini');
-      const auth = join(dir, 'userlist.txt');
-      writeFileSync(auth, '"mana_ai_test_listener" ""\n"postgres" ""\n');
-      writeFileSync(ini, [
-        '[databases]', `${database} = host=127.0.0.1 port=${node.pgPort} dbname=${database}`, '',
-        '[pgbouncer]', 'listen_addr = 127.0.0.1', `listen_port = ${port}`, `unix_socket_dir = ${dir}`,
-        'auth_type = trust', `auth_file = ${auth}`, 'pool_mode = transaction', 'max_client_conn = 500',
-        'default_pool_size = 20', 'server_reset_query =', 'ignore_startup_parameters = extra_float_digits',
-        `logfile = ${join(dir, 'pgbouncer.log')}`, `pidfile = ${join(dir, 'pgbouncer.pid')}`, '',
-      ].join('\n'));
-      for (const f of [ini, auth]) chownSync(f, ids.uid, ids.gid);
-      procs.push(spawnAs('pgbouncer', dir, '/usr/sbin/pgbouncer', [ini], ids));
-      await until(async () => {
-        try {
-          execFileSync(`${PGBIN}/pg_isready`, ['-h', '127.0.0.1', '-p', String(port), '-d', database], { stdio: 'ignore' });
-          return true;
-        } catch {
-          return false;
-        }
-      }, 15_000, () => `pgbouncer did not come up: ${tail(join(dir, 'pgbouncer.log'), 10)}`);
-      return port;
     },
     logs(lines = 30) {
       return procs.map((p) => `--- ${p.name}\n${tail(p.log, lines)}`).join('\n');
@@ -269,13 +255,7 @@ export async function startHaCluster(options: HaOptions): Promise<HaCluster> {
     },
   };
   let syncNow = options.synchronousMode;
-  const safeList = () => {
-    try {
-      return JSON.stringify(members());
-    } catch (error) {
-      return `patronictl list failed: ${(error as Error).message}`;
-    }
-  };
+  const safeList = async () => JSON.stringify(await members().catch((error: Error) => error.message));
   try {
     await cluster.healthy();
   } catch (error) {
