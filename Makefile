@@ -68,7 +68,7 @@ clean: ## remove build output
 .PHONY: test-ha
 HA_TESTS = $(shell find test/ha -name '*.test.ts' | sort)
 
-test-ha: ## failover under Patroni (etcd + 2 PostgreSQL nodes in a temp dir, 2 listeners; async and synchronous mode), ~5 min; ends with a table
+test-ha: ## failover under Patroni (etcd + 2 PostgreSQL nodes in a temp dir, 2 listeners; kill -9 and switchover, async and synchronous mode), ~3 min; ends with a table
 	@test/support/install-ha-deps.sh
 	npm run --silent build
 	node --import tsx --test --test-concurrency=1 $(HA_TESTS)

@@ -49,6 +49,7 @@ interface Row {
   duplicated: number;
   ackedLost: number;
   acked: number;
+  pushesLost: number;
   replanned: number;
   ttrMs: number;
   failoverMs: number;
@@ -201,7 +202,11 @@ describe('make test-ha: failover under Patroni with two listeners on a multi-hos
     const { rows: present } = await q<{ user_id: string; record_id: string }>(
       `select distinct user_id, record_id from public.sync_changes where user_id like $1 || '%' and client_id = 'chaos-device'`, [prefix]);
     const expected: Expected[] = present.map((r) => ({ userId: r.user_id, missionId: r.record_id }));
-    assert.equal(expected.length, rows.length + pushed, 'every push that was acknowledged is in the surviving log');
+    // A push the sync server acknowledged can be lost with the old leader too (asynchronous replication):
+    // the surviving log is what devices and the runner see from now on, so it is what is judged.
+    const pushesLost = rows.length + pushed - expected.length;
+    if (mode === 'sync') assert.equal(pushesLost, 0, 'synchronous mode loses no acknowledged push');
+    assert.ok(pushesLost >= 0 && pushesLost <= pushed, `${pushesLost} pushes lost`);
     const done = async () => (await q<{ n: number }>(
       `select count(*)::int n from mana_ai.runs where user_id like $1 || '%' and status = 'done'`, [prefix])).rows[0]!.n;
     await until(async () => (await done()) >= expected.length, 120_000, async () =>
@@ -233,7 +238,7 @@ describe('make test-ha: failover under Patroni with two listeners on a multi-hos
 
     t.diagnostic(`${mode} ${kind}: ${expected.length} missions (${rows.length} inserted, ${pushed} pushed, ${retries} push retries), ` +
       `${inFlight} runs in flight at the ${kind}; new leader ${leader} promoted ${failoverMs} ms after it; first write-back on it ${ttrMs} ms after it; ` +
-      `acked write-backs lost with the old leader ${ackedLost.length}; missions planned more than once ${replanned}; ${JSON.stringify(result.statuses)}`);
+      `acked write-backs lost with the old leader ${ackedLost.length}; acked device pushes lost ${pushesLost}; missions planned more than once ${replanned}; ${JSON.stringify(result.statuses)}`);
     if (result.problems.length > 0) t.diagnostic(result.problems.join('\n'));
     if (process.env.HA_VERBOSE) {
       for (const l of listeners) {
@@ -246,7 +251,7 @@ describe('make test-ha: failover under Patroni with two listeners on a multi-hos
     table.push({
       mode: mode === 'async' ? 'asynchronous' : 'synchronous_mode: true', scenario: repeat > 1 ? `${kind} #${repeat}` : kind,
       missions: expected.length, lost: result.lost, duplicated: result.duplicated, ackedLost: ackedLost.length, acked: acked.length,
-      replanned, ttrMs, failoverMs,
+      pushesLost, replanned, ttrMs, failoverMs,
       note: `${inFlight} in flight`,
     });
     assert.equal(result.lost, 0, 'no slot lost in the surviving history');
@@ -274,10 +279,10 @@ describe('make test-ha: failover under Patroni with two listeners on a multi-hos
   });
 
   test('summary: mode | scenario | missions | lost | duplicated | acked write-backs lost with the old leader | re-planned | TTR', (t) => {
-    t.diagnostic('| replication | scenario | missions | lost | duplicated | acked write-backs lost with the old leader (of acked) | missions planned twice | promoted after | TTR (to the first write-back on the new leader) |');
-    t.diagnostic('|---|---|---|---|---|---|---|---|---|');
+    t.diagnostic('| replication | scenario | missions | lost | duplicated | acked write-backs lost with the old leader (of acked) | acked device pushes lost | missions planned twice | promoted after | TTR (to the first write-back on the new leader) |');
+    t.diagnostic('|---|---|---|---|---|---|---|---|---|---|');
     for (const r of table) {
-      t.diagnostic(`| ${r.mode} | ${r.scenario} (${r.note}) | ${r.missions} | ${r.lost} | ${r.duplicated} | ${r.ackedLost} (of ${r.acked}) | ${r.replanned} | ` +
+      t.diagnostic(`| ${r.mode} | ${r.scenario} (${r.note}) | ${r.missions} | ${r.lost} | ${r.duplicated} | ${r.ackedLost} (of ${r.acked}) | ${r.pushesLost} | ${r.replanned} | ` +
         `${(r.failoverMs / 1000).toFixed(1)} s | ${(r.ttrMs / 1000).toFixed(1)} s |`);
     }
     assert.equal(table.length, 8, 'every scenario recorded its row');
