@@ -166,36 +166,48 @@ export function targetClient(url: string, options: TargetOptions = {}): typeof p
 
   class TargetClient extends pg.Client {
     constructor(config?: pg.ClientConfig) {
-      super({ ...config, connectionString: target.hosts[preferred]!.url });
+      // One host and no target_session_attrs: the URL as given, exactly as plain node-postgres reads it.
+      super({ ...config, connectionString: target.needsChoice ? target.hosts[preferred]!.url : url });
     }
 
     override connect(): Promise<pg.Client>;
     override connect(callback: ((err: Error) => void) | ((err: null, c: pg.Client) => void)): void;
     override connect(callback?: ((err: Error) => void) | ((err: null, c: pg.Client) => void)): Promise<pg.Client> | void {
-      const done = this.connectToTarget().then(() => this);
-      if (!callback) return done;
+      if (!callback) {
+        return new Promise<pg.Client>((resolve, reject) => {
+          this.connect((err: Error | null, c?: pg.Client) => (err ? reject(err) : resolve(c!)));
+        });
+      }
+      // Callback style on purpose: pg-pool attaches its 'error' listener inside this callback, and it
+      // must run synchronously with pg's own connect callback. A FATAL that arrives in the same socket
+      // read as ReadyForQuery (a server shutting down) would otherwise be emitted with no listener.
       const cb = callback as (err: Error | null, c?: pg.Client) => void;
-      done.then((c) => cb(null, c), (error: unknown) => cb(coerceError(error)));
-    }
-
-    private async connectToTarget(): Promise<void> {
-      if (target.needsChoice) {
-        const host = target.hosts.length === 1 ? target.hosts[0]! : await choose();
+      const host = target.needsChoice && target.hosts.length > 1 ? choose() : Promise.resolve(target.hosts[0]!);
+      host.then((chosen) => {
         // The socket is opened in connect() from these two fields; user, database and options are
         // the same for every host of one URL.
-        const self = this as unknown as { host: string; port: number; connectionParameters: { host: string; port: number } };
-        self.host = host.host;
-        self.port = host.port;
-        self.connectionParameters.host = host.host;
-        self.connectionParameters.port = host.port;
-      }
-      await super.connect();
-      // The chosen primary may have been demoted between the probe and this connection.
-      const refused = await acceptable(this);
-      if (refused !== null) {
-        await this.end().catch(() => undefined);
-        throw new NoTargetHostError(target.targetSessionAttrs, [`${this.host}:${this.port} ${refused}`]);
-      }
+        if (target.needsChoice) {
+          const self = this as unknown as { host: string; port: number; connectionParameters: { host: string; port: number } };
+          self.host = chosen.host;
+          self.port = chosen.port;
+          self.connectionParameters.host = chosen.host;
+          self.connectionParameters.port = chosen.port;
+        }
+        super.connect((err: Error | null) => {
+          if (err) return cb(err);
+          if (target.targetSessionAttrs === 'any') return cb(null, this);
+          // The chosen primary may have been demoted between the probe and this connection. Until the
+          // caller has its own listener, a connection error during the check is handled here.
+          const hold = () => undefined;
+          this.on('error', hold);
+          this.query('show transaction_read_only', (qerr: Error | null, res: pg.QueryResult<{ transaction_read_only: string }>) => {
+            this.removeListener('error', hold);
+            if (!qerr && res.rows[0]?.transaction_read_only === 'off') return cb(null, this);
+            void this.end().catch(() => undefined);
+            cb(qerr ?? new NoTargetHostError(target.targetSessionAttrs, [`${describeHost(chosen)} read-only (demoted after the probe)`]));
+          });
+        });
+      }, (error: unknown) => cb(coerceError(error)));
     }
   }
   return TargetClient;
