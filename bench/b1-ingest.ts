@@ -1,6 +1,6 @@
 /**
- * B1a / B1b: what the projection trigger costs the sync server's INSERTs. The same INSERT … SELECT
- * statements (1,000 rows each, built in SQL by bench.change_rows, each statement its own transaction)
+ * B1a / B1b: what the capture trigger costs the sync server's INSERTs (the fold runs after commit: B8).
+ * The same INSERT … SELECT statements (1,000 rows each, built in SQL by bench.change_rows, each statement its own transaction)
  * run with the triggers on and off (`session_replication_role = replica` disables every ordinary
  * trigger for that session only) in alternating blocks on one database.
  *   B1a: every row an ai mission/agent change (5 % carrying the ~25 KB iterations array).
@@ -126,8 +126,8 @@ export async function runB1(ctx: Ctx): Promise<BenchResult[]> {
     const b = await measure(10, 'B1b');
     const profB = await profile(10);
     return [
-      result('B1a', '`sync_changes` ingest, batches of 1,000 ai mission/agent changes (5 % with ~25 KB iterations)', 0.5, 1, a, profA),
-      result('B1b', 'the same, realistic mix: 10 % ai rows, 90 % notes/todo/calendar', 0.9, 10, b, profB),
+      result('B1a', '`sync_changes` ingest, batches of 1,000 ai mission/agent changes (5 % with ~25 KB iterations)', 0.8, 1, a, profA),
+      result('B1b', 'the same, realistic mix: 10 % ai rows, 90 % notes/todo/calendar', 0.95, 10, b, profB),
     ];
   } finally {
     await client.end().catch(() => undefined);
@@ -136,21 +136,15 @@ export async function runB1(ctx: Ctx): Promise<BenchResult[]> {
 }
 
 const FOLLOW_UP_B1A = [
-  'The cost is per-record PL/pgSQL in the trigger (profile below). Done so far: offers are extracted by an inlinable',
-  'SQL function evaluated as a LATERAL subquery of the statement (one executor setup per statement instead of one',
-  'per row), the apply loop writes all records with one UPDATE, and decision columns are derived only when the fold',
-  'changed the record. What remains per ai row: `merge_step` runs one aggregate query per offer (mostly that query\'s',
-  'executor setup), the apply loop locks each record with its own statement (key order, deadlock-free), and',
-  '`derive_projection`. Measured and rejected: the merge rule as an inlinable SQL function merged inside each',
-  'record\'s lock query (the lock query went from 14 to 75 µs, B1a fell to 0.20×: the cost is one executor setup per',
-  'record, wherever the rule runs), and `merge_step` as a SQL wrapper of it (planned afresh in every query that calls',
-  'it: ~1 ms per replay). Nor would a set-based merge help: the same rule as an inlined SQL function over 2,000',
-  'offers in one query took 41 µs per offer against 27 µs for `merge_step`. 0.5× means at most ~55 µs per ai row for',
-  'the whole fold, and the parts measured here (offers ~40, merge ~30, lock and write ~45 µs) do not get there in',
-  'SQL and PL/pgSQL; the README puts the alternative (folding outside the sync transaction) to the team.',
+  'The sync transaction only captures (docs/architecture.md §3): per statement one INSERT … SELECT of the ai rows',
+  'from the transition table into the queue (two index entries per row: the queue order and the record hash) and the',
+  'wake-up test; the fold runs after commit (B8). What is left per ai row is the queue row itself and its WAL.',
+  'Cheaper still would be no queue row at all (a partial index on the ai rows of sync_changes and a fold past a safe',
+  'horizon; docs/architecture.md names it): it trades the table insert for index maintenance on the sync server\'s',
+  'own table, and is sound only if no writer can set created_at into the past.',
 ];
 
 const FOLLOW_UP_B1B = [
-  'Rows of other apps no longer enter PL/pgSQL: they pay the row mark\'s WHEN and the transition table capture only',
-  '(see B5\'s first diagnostic). The loss is the ai rows\' per-row fold (B1a) at 10 % of the rows. Plan: B1a\'s.',
+  'Rows of other apps never enter PL/pgSQL: they pay the row mark\'s WHEN and the transition table only (B5\'s',
+  'diagnostic); the ai rows pay the capture (B1a) at 10 % of the rows.',
 ];

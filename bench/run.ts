@@ -7,7 +7,7 @@
  *   make bench-smoke    SCALE=smoke: tiny sizes (< 60 s) so the benchmarks cannot rot; make test runs it;
  *                       writes bench/results/smoke.md.tmp (git-ignored)
  *
- *   node --import tsx bench/run.ts [--scale=smoke|full] [--only=b1,b2,b3,b4,b5,b6,b11] [--out=FILE]
+ *   node --import tsx bench/run.ts [--scale=smoke|full] [--only=b1,b2,b3,b4,b5,b6,b8,b10,b11] [--out=FILE]
  *
  * Every benchmark compares the product with its comparison in the same run on the same cluster,
  * interleaved. Targets are judged and reported, never asserted: the exit code is non-zero only when a
@@ -25,6 +25,8 @@ import { runB3 } from './b3-dispatch.js';
 import { runB4 } from './b4-latency.js';
 import { runB5 } from './b5-sync-traffic.js';
 import { runB6 } from './b6-memory.js';
+import { runB8 } from './b8-fold.js';
+import { runB10 } from './b10-backfill.js';
 import { runB11 } from './b11-scale-out.js';
 import { fmt, now, table, type BenchResult, type Ctx, type Scale } from './lib/common.js';
 import { benchDatabase, serverFacts } from './lib/data.js';
@@ -34,14 +36,16 @@ const workDir = join(root, 'bench/.build');
 
 const MODULES: { key: string; ids: string[]; run: (ctx: Ctx) => Promise<BenchResult[]> }[] = [
   { key: 'b1', ids: ['B1a', 'B1b'], run: runB1 },
-  { key: 'b5', ids: ['B5'], run: runB5 },
+  { key: 'b5', ids: ['B5', 'B9'], run: runB5 },
+  { key: 'b8', ids: ['B8'], run: runB8 },
+  { key: 'b10', ids: ['B10'], run: runB10 },
   { key: 'b2', ids: ['B2', 'B7'], run: runB2B7 },
   { key: 'b3', ids: ['B3'], run: runB3 },
   { key: 'b4', ids: ['B4'], run: runB4 },
   { key: 'b6', ids: ['B6'], run: runB6 },
   { key: 'b11', ids: ['B11'], run: runB11 },
 ];
-const ORDER = ['B1a', 'B1b', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B11'];
+const ORDER = ['B1a', 'B1b', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B9', 'B10', 'B11'];
 
 function args(): { scale: Scale; only: string[] | null; out: string | null } {
   const get = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);

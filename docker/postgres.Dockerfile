@@ -8,7 +8,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends "postgresql-${PG_MAJOR}-cron" \
  && rm -rf /var/lib/apt/lists/*
 # Settings as server flags rather than an edit of postgresql.conf.sample: flags apply to an existing
-# data volume too, not only to the first initdb. cron.* need a restart to change (TOOLCHAIN.md §11).
+# data volume too, not only to the first initdb. cron.* need a restart to change (docs/platform.md §1).
 #   shared_preload_libraries=pg_cron   pg_cron's launcher starts with the server
 #   cron.database_name=mana_sync       the database migrate creates the extension in (POSTGRES_DB)
 #   cron.use_background_workers=on     jobs run in background workers: no libpq login, no cron.host,

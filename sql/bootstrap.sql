@@ -1,7 +1,8 @@
--- Bootstrap: roles, schemas, grants on the sync server's table. Re-runnable; runs first, as the
--- migrating admin (MANA_AI_ADMIN_DATABASE_URL), before the numbered migrations.
+-- Bootstrap: roles, schemas, the takeover of the reference runner's schema, grants on the sync server's
+-- table. Re-runnable; runs first, as the migrating admin (MANA_AI_ADMIN_DATABASE_URL), before the
+-- numbered migrations.
 --
--- Roles (operations.md §2, STYLE.md §4):
+-- Roles (docs/operations.md §2, docs/architecture.md §4):
 --   mana_ai_owner   NOLOGIN. Owns both schemas and every object in them; the SECURITY DEFINER API runs
 --                   with its rights. Not a superuser and without BYPASSRLS, so FORCE ROW LEVEL SECURITY
 --                   binds our own functions too (KI-4, KI-16).
@@ -28,6 +29,8 @@ $roles$;
 
 create schema if not exists mana_ai authorization mana_ai_owner;
 create schema if not exists mana_ai_private authorization mana_ai_owner;
+-- The reference runner's schema mana_ai, when it was there before us: take it over (see the file).
+\ir takeover.sql
 revoke all on schema mana_ai_private from public;
 revoke create on schema mana_ai from public;
 grant usage on schema mana_ai to mana_ai_runner;
@@ -36,8 +39,8 @@ grant usage on schema mana_ai to mana_ai_runner;
 alter default privileges for role mana_ai_owner revoke execute on functions from public;
 alter default privileges for role mana_ai_owner in schema mana_ai revoke execute on functions from public;
 
-\ir compat/sync_changes.sql
-
+-- public.sync_changes belongs to the sync server. migrate has checked that it exists, or created the
+-- compat table only when asked (--create-sync-changes: development, tests, the demo stack).
 -- The owner reads the log (under RLS, per user), appends write-back rows (under RLS, per user) and
 -- hangs the projection trigger on it. Nothing else: no UPDATE, no DELETE, no BYPASSRLS.
 grant select, insert, trigger on public.sync_changes to mana_ai_owner;

@@ -25,6 +25,7 @@
 \ir mana_ai_private/policies/tick_state.sql
 \ir mana_ai_private/policies/sql_objects.sql
 \ir mana_ai_private/policies/migrations.sql
+\ir mana_ai_private/policies/captured.sql
 \ir mana_ai/policies/runs.sql
 \ir mana_ai/policies/decrypt_audit.sql
 \ir mana_ai_private/triggers/decrypt_audit.sql
@@ -39,14 +40,24 @@
 \ir mana_ai_private/functions/merge/apply_changes.sql
 \ir mana_ai_private/functions/merge/rebuild.sql
 \ir mana_ai_private/functions/merge/log_user_ids.sql
+
+-- capture, then fold: the queue's trigger on sync_changes and the fold functions
+\ir mana_ai_private/functions/record_hash.sql
+\ir mana_ai_private/functions/capture_wakes.sql
 \ir mana_ai_private/triggers/sync_changes.sql
+\ir mana_ai_private/functions/fold/fold_changes.sql
+\ir mana_ai_private/functions/fold/fold_captured.sql
+\ir mana_ai_private/functions/fold/fold_records.sql
+\ir mana_ai_private/functions/fold/fold_mission.sql
+\ir mana_ai_private/functions/fold/backfill_capture.sql
+\ir mana_ai/functions/fold.sql
 
 -- decrypt audit and retention
 \ir mana_ai/functions/record_decrypt_audit.sql
 \ir mana_ai/functions/read_decrypt_audit.sql
 \ir mana_ai/functions/run_retention.sql
 
--- the run ledger: enqueue, claim, lease, write-back (scheduling.md §5.3–5.5, writeback.md)
+-- the run ledger: enqueue, claim, lease, write-back (docs/scheduling.md §5.3–5.5, docs/writeback.md)
 \ir mana_ai/functions/api_version.sql
 \ir mana_ai_private/views/due_missions.sql
 \ir mana_ai_private/functions/js_string.sql
@@ -54,13 +65,16 @@
 \ir mana_ai_private/functions/enqueue_due_for_agents.sql
 \ir mana_ai_private/functions/supersede_runs.sql
 \ir mana_ai_private/functions/claim_candidates.sql
+\ir mana_ai_private/functions/fold/fold_open_runs.sql
 \ir mana_ai_private/functions/write_mission_row.sql
 \ir mana_ai_private/functions/finish_exhausted_run.sql
 \ir mana_ai/functions/tick.sql
 \ir mana_ai/functions/claim_runs.sql
 \ir mana_ai/functions/extend_lease.sql
 \ir mana_ai/functions/release_run.sql
+\ir mana_ai_private/functions/run_payload.sql
 \ir mana_ai/functions/load_run.sql
+\ir mana_ai/functions/claim_and_load_runs.sql
 \ir mana_ai/functions/replay_input.sql
 \ir mana_ai_private/functions/lock_leased_run.sql
 \ir mana_ai/functions/complete_run.sql
@@ -76,5 +90,12 @@
 \ir mana_ai/views/v_runs_recent.sql
 \ir mana_ai/views/v_agent_load.sql
 \ir mana_ai/views/v_quarantine.sql
+\ir mana_ai/views/v_capture_backlog.sql
 \ir mana_ai/functions/explain_mission.sql
 \ir mana_ai/functions/read_status.sql
+
+-- takeover of the reference runner's schema (sql/takeover.sql): the homes of its adopted rows and the
+-- adoption migrate runs after this manifest
+\ir mana_ai_private/policies/reference_token_usage.sql
+\ir mana_ai_private/policies/reference_mission_research_jobs.sql
+\ir mana_ai_private/functions/adopt_reference_tables.sql

@@ -1,7 +1,7 @@
 -- pg_cron jobs. Applied by migrate as the migrating admin, after the object files, only where the pg_cron
 -- extension exists in this database; the DO block checks again, so running this file by hand anywhere
 -- is harmless. cron.schedule(name, …) updates the job of that name in place (same jobid), so re-running
--- changes nothing. pg_cron 1.4 runs in GMT with one-minute resolution (TOOLCHAIN.md §5).
+-- changes nothing. pg_cron 1.4 runs in GMT with one-minute resolution (docs/platform.md §1).
 -- Jobs run as the admin that scheduled them: pg_cron cannot run a job as a NOLOGIN role such as
 -- mana_ai_owner ("role … is not permitted to log in"). tick() and run_retention() are SECURITY DEFINER,
 -- so the job's own rights do not matter for them.

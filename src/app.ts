@@ -24,6 +24,18 @@ export class RoleRefusedError extends AppError {
   }
 }
 
+/**
+ * The periodic fold (docs/architecture.md, "Capture, then fold"): captured rows that woke nobody (a title
+ * edit, a nextRunAt further ahead) are folded by it. While folds find rows it runs every
+ * FOLD_INTERVAL_MIN_MS (under sync traffic a row waits ~0.1 s to be projected); each empty fold doubles
+ * the pause up to FOLD_INTERVAL_MS, so an idle listener asks once a second. The capture trigger's wake
+ * horizon (2 s) covers the longest pause.
+ */
+export const FOLD_INTERVAL_MS = 1_000;
+export const FOLD_INTERVAL_MIN_MS = 100;
+/** Rows per mana_ai.fold() call (one transaction each); a pass repeats while a batch comes back full. */
+export const FOLD_BATCH = 1_000;
+
 /** At most this many pool connections serve runs (plus 4 for ticks, heartbeats, HTTP and scrapes). */
 export const POOL_RUN_CONNECTIONS = 16;
 
@@ -81,6 +93,8 @@ export function createApp(options: AppOptions): App {
 
   let stopping = false;
   let tickInterval: NodeJS.Timeout | undefined;
+  let foldTimer: NodeJS.Timeout | undefined;
+  let foldPause = FOLD_INTERVAL_MIN_MS;
   let wakeTimer: NodeJS.Timeout | undefined;
   let http: HttpServer | undefined;
 
@@ -88,6 +102,51 @@ export function createApp(options: AppOptions): App {
     const stats = await calls.tick();
     metrics.ticks.inc();
     return stats;
+  };
+
+  let foldPass: Promise<number> | null = null;
+  let foldAgain = false;
+  /**
+   * Folds the capture queue until a batch comes back short. A call made while a pass runs makes that
+   * pass go round once more, so the pass it waits for covers every row committed before the call.
+   * Resolves with the rows folded.
+   */
+  const foldAll = (): Promise<number> => {
+    if (foldPass) {
+      foldAgain = true;
+      return foldPass;
+    }
+    foldPass = (async () => {
+      let total = 0;
+      do {
+        foldAgain = false;
+        for (;;) {
+          const { rows } = await calls.fold(FOLD_BATCH);
+          total += rows;
+          if (rows < FOLD_BATCH || stopping) break;
+        }
+      } while (foldAgain && !stopping);
+      return total;
+    })().finally(() => {
+      foldPass = null;
+    });
+    return foldPass;
+  };
+
+  /** The periodic fold: when it projected anything, that may have made work due or moved the timer. */
+  const foldNow = async () => {
+    if (stopping) return;
+    let folded = 0;
+    try {
+      folded = await foldAll();
+      if (folded > 0) await wake('fold');
+    } catch (error) {
+      logger.warn('fold failed', { message: coerceError(error).message });
+    }
+    if (stopping) return;
+    foldPause = folded > 0 ? FOLD_INTERVAL_MIN_MS : Math.min(FOLD_INTERVAL_MS, foldPause * 2);
+    foldTimer = setTimeout(() => void foldNow(), foldPause);
+    foldTimer.unref();
   };
 
   /** After a failed next_wakeup (a transient database error) the timer looks again this soon. */
@@ -128,6 +187,8 @@ export function createApp(options: AppOptions): App {
     if (stopping) return;
     metrics.wakeups.inc({ reason });
     try {
+      // every wake-up folds first: a claim must see what was committed before it
+      await foldAll();
       if (reason === 'timer' || reason === 'tick' || reason === 'connected') {
         const started = performance.now();
         const stats = await sqlTick();
@@ -151,6 +212,7 @@ export function createApp(options: AppOptions): App {
   const tickNow = async (): Promise<TickStats> => {
     const started = performance.now();
     metrics.wakeups.inc({ reason: 'manual' });
+    await foldAll();
     const stats = await sqlTick();
     const results = await runner.drainAndWait('manual');
     metrics.tickDuration.observe((performance.now() - started) / 1000);
@@ -215,6 +277,8 @@ export function createApp(options: AppOptions): App {
       if (config.tickEnabled) {
         tickInterval = setInterval(() => void wake('tick'), config.tickIntervalMs);
       }
+      foldTimer = setTimeout(() => void foldNow(), FOLD_INTERVAL_MIN_MS);
+      foldTimer.unref();
       logger.info('mana-ai listener started', { worker, port: address.port, concurrency: config.concurrency, tick_enabled: config.tickEnabled });
       await wake('connected');
       return { port: address.port };
@@ -224,6 +288,7 @@ export function createApp(options: AppOptions): App {
       stopping = true;
       clearInterval(tickInterval);
       tickInterval = undefined;
+      clearTimeout(foldTimer);
       clearTimeout(wakeTimer);
       await http?.close().catch(() => undefined);
       await listener.close();

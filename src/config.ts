@@ -1,5 +1,5 @@
 /**
- * Configuration: the only module that reads the environment (operations.md §2).
+ * Configuration: the only module that reads the environment (docs/operations.md §2).
  * {@link loadConfig} validates every variable, collects every problem and throws one ConfigError
  * naming them all, so a bad deploy fails fast with the whole list instead of one fix per restart.
  */

@@ -61,6 +61,11 @@ export const SQLSTATE_CODES: Readonly<Record<string, string>> = Object.freeze({
   MA203: 'AUDIT_FIELD_MISSING',
   MA204: 'AUDIT_WITHOUT_USER',
   MA205: 'AUDIT_APPEND_ONLY',
+  MA301: 'TAKEOVER_NOT_PERMITTED',
+  MA302: 'TAKEOVER_STAGING_CONFLICT',
+  MA303: 'TAKEOVER_STAGING_UNKNOWN',
+  MA304: 'DETACH_NOT_PERMITTED',
+  MA305: 'NOT_MIGRATED',
 });
 
 /** A deliberate error of the SQL API, identified by its SQLSTATE. */

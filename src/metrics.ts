@@ -1,5 +1,5 @@
 /**
- * Prometheus metrics (operations.md §3) on a registry of our own, never prom-client's global one,
+ * Prometheus metrics (docs/operations.md §3) on a registry of our own, never prom-client's global one,
  * so tests and several instances in one process never collide. Reference series keep their exact
  * names, types, labels and buckets (KI-20); everything the project adds has a new name.
  *
@@ -22,7 +22,7 @@ export const LEASE_RESULTS = ['ok', 'lost'] as const;
 export const LLM_ATTEMPT_OUTCOMES = ['ok', 'timeout', 'http-5xx', 'http-429', 'http-4xx', 'connect', 'bad-json',
   'too-large', 'circuit-open', 'aborted'] as const;
 /** Label values of `mana_ai_wakeups_total{reason}`. */
-export const WAKEUP_REASONS = ['notify', 'timer', 'tick', 'connected', 'manual'] as const;
+export const WAKEUP_REASONS = ['notify', 'timer', 'tick', 'connected', 'manual', 'fold'] as const;
 
 export type GrantSkipReason = (typeof GRANT_SKIP_REASONS)[number];
 export type RunOutcome = (typeof RUN_OUTCOMES)[number];
@@ -43,6 +43,11 @@ export const SQL_COUNTERS = {
   skippedConcurrency: 'agent_decisions:skipped-concurrency',
   /** Runs that died: finished by fail_run or by a tick, wherever the last attempt ended. */
   runsDead: 'runs:dead',
+  /** Captured sync_changes rows folded into the projections (mana_ai.fold() and tick()). */
+  foldRows: 'fold_rows',
+  /** Gauges of the capture queue, read at scrape time: rows not yet folded, age of the oldest (ms). */
+  captureBacklogRows: 'capture_backlog_rows',
+  captureBacklogOldestAgeMs: 'capture_backlog_oldest_age_ms',
 } as const;
 
 /** Reads the cumulative SQL-side counters, keyed by {@link SQL_COUNTERS} values. */
@@ -71,6 +76,9 @@ export interface Metrics {
   readonly snapshotsNew: Counter;
   readonly snapshotsUpdated: Counter;
   readonly snapshotRowsApplied: Counter;
+  readonly foldRows: Counter;
+  readonly captureBacklogRows: Gauge;
+  readonly captureBacklogOldestAge: Gauge;
   readonly decrypts: Counter<'table'>;
   readonly grantScopeViolations: Counter<'table'>;
   readonly grantSkips: Counter<'reason'>;
@@ -112,6 +120,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     new Counter({ name, help, registers, async collect() {
       const v = pick(await sql.read(), key);
       if (v !== undefined) { this.reset(); this.inc(v); }
+    } });
+
+  /** An unlabelled gauge whose value is a SQL reading at scrape time, times `scale`. */
+  const sqlGauge = (name: string, help: string, key: string, scale = 1): Gauge =>
+    new Gauge({ name, help, registers, async collect() {
+      const v = pick(await sql.read(), key);
+      if (v !== undefined) this.set(v * scale);
     } });
 
   const skipped: [string, string][] = [['skipped-paused', SQL_COUNTERS.skippedPaused],
@@ -159,6 +174,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       SQL_COUNTERS.snapshotsUpdated),
     snapshotRowsApplied: sqlCounter('mana_ai_snapshot_rows_applied_total', 'Mission rows folded',
       SQL_COUNTERS.snapshotRowsApplied),
+    foldRows: sqlCounter('mana_ai_fold_rows_total', 'Captured ai rows folded into the projections (database-wide)',
+      SQL_COUNTERS.foldRows),
+    captureBacklogRows: sqlGauge('mana_ai_capture_backlog_rows', 'Captured ai rows not yet folded (database-wide)',
+      SQL_COUNTERS.captureBacklogRows),
+    captureBacklogOldestAge: sqlGauge('mana_ai_capture_backlog_oldest_age_seconds',
+      'Age of the oldest captured ai row not yet folded (0 when none)', SQL_COUNTERS.captureBacklogOldestAgeMs, 1 / 1000),
     decrypts: counter('mana_ai_decrypts_total', 'Decrypted fields', ['table']),
     grantScopeViolations: counter('mana_ai_grant_scope_violations_total', 'Allowlist misses; must stay 0', ['table']),
     grantSkips: counter('mana_ai_grant_skips_total', 'Grants not used', ['reason'], { reason: GRANT_SKIP_REASONS }),

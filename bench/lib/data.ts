@@ -8,7 +8,8 @@
  *   bench.mission_record(…)       a full aiMissions record as the web app inserts it
  *   bench.change_rows(…)          a batch of sync rows: ai mission/agent changes and, optionally,
  *                                 notes/todo/calendar changes (one function for B1 and B5)
- * Nothing here touches mana_ai's schemas except through public.sync_changes (and the trigger).
+ * Nothing here touches mana_ai's schemas except through public.sync_changes (and its capture trigger) and
+ * mana_ai.fold().
  */
 import pg from 'pg';
 import { freshDatabase, type TestDb } from '../../test/support/db.js';
@@ -138,9 +139,22 @@ export async function connect(url: string): Promise<pg.Client> {
 }
 
 /**
+ * Folds the whole capture queue (what a listener does after every commit) in batches of `batch`;
+ * resolves with the rows folded.
+ */
+export async function foldAll(db: TestDb, batch = 10_000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const { rows } = await db.admin.query<{ n: number }>(`select (mana_ai.fold($1) ->> 'rows')::int as n`, [batch]);
+    total += rows[0]!.n;
+    if (rows[0]!.n < batch) return total;
+  }
+}
+
+/**
  * The records B1/B5 update: `users` agents ba<u> and `missions` missions bm<m> (user bu<m % users>,
  * agent of that user, nextRunAt 30 days ahead), inserted through the trigger in 1,000-row statements
- * like a first sync would.
+ * like a first sync would, then folded.
  */
 export async function seedRecords(db: TestDb, users: number, missions: number): Promise<void> {
   await db.admin.query(
@@ -159,11 +173,12 @@ export async function seedRecords(db: TestDb, users: number, missions: number): 
               '{}', 'bench-seed'
          from generate_series($1::int, least($2::int, $1::int + 1000) - 1) m`, [from, missions, users]);
   }
+  await foldAll(db);
 }
 
 /**
  * Inserts `n` missions that are due now (no agent: the legacy principal has no quota) in one statement:
- * the trigger folds them and enqueues one run each, NOTIFY at commit. nextRunAt is a minute ago minus
+ * the capture trigger queues them and notifies at commit; a listener's fold enqueues one run each. nextRunAt is a minute ago minus
  * i ms, so every mission has its own slot; with `sameSlot` all share one (as daily missions at the same
  * local hour do). Ids `${prefix}${i}`, users `${prefix}u${i % users}`; title "Mission <id>".
  */

@@ -1,9 +1,12 @@
 -- Compat: the sync server's event log, created exactly as mana-sync creates it, and only if absent.
 --
 -- In production the sync server owns this table and creates it at its own boot; this file exists for
--- development and tests (data-model.md §1). On an existing table nothing here changes a column, an index
+-- development and tests (docs/data-model.md §1). On an existing table nothing here changes a column, an index
 -- or a policy, and row-level security is never weakened: we only read the catalog.
--- Runs as the migrating admin (the table's owner is whoever creates it, like the sync server's role).
+-- migrate runs this file first, as the migrating admin, and only when the table exists (then it just reads
+-- the catalog) or when asked with --create-sync-changes (development, tests, demo stacks): a table created
+-- here is owned by the admin, and a sync server running as a non-superuser could not boot on it (its
+-- every-boot ALTER TABLE needs ownership). Without the flag a missing table is an error naming its owner.
 -- Test: test/sql/00_schema.sql, test/ts/cli/migrate.test.ts
 do $compat$
 begin

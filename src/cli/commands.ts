@@ -9,6 +9,7 @@ import { migrateDatabase } from '../db/migrate.js';
 import { coerceError, errorFields } from '../errors.js';
 import { createLogger } from '../log.js';
 import { loadAdminConfig } from '../config.js';
+import { detachCommand } from './detach.js';
 import { explainCommand } from './explain.js';
 import { grantCommand } from './grant.js';
 import { keygenCommand } from './keygen.js';
@@ -82,10 +83,21 @@ MANA_AI_ALLOW_SUPERUSER=true). Every variable is listed in the README's configur
   },
   migrate: {
     summary: 'create or upgrade the mana_ai schema, roles, projections and pg_cron jobs (idempotent)',
-    usage: `mana-ai migrate
+    usage: `mana-ai migrate [--create-sync-changes]
 
 Applies sql/bootstrap.sql, the numbered migrations and the object files to the database named by
 MANA_AI_ADMIN_DATABASE_URL (falling back to SYNC_DATABASE_URL). Touches no other database.
+Then backfills: ai rows already in sync_changes that were never projected are queued and folded in
+batches (progress on stderr; safe to interrupt and run again). Due missions among them are planned
+once by the listener.
+On a database the reference runner used, takes over its schema mana_ai (README, "Upgrading from
+the reference runner"); a superuser is needed for that first run.
+
+public.sync_changes belongs to the sync server, which creates it at its boot: when it is missing,
+migrate stops with an error and creates nothing.
+Options:
+  --create-sync-changes       create the compat sync_changes table when it is missing (development,
+                              tests and demo stacks only: the table is then owned by this admin)
 Environment:
   MANA_AI_ADMIN_DATABASE_URL  connection with rights to create roles and schemas
   SYNC_DATABASE_URL           used when the admin URL is unset
@@ -93,13 +105,18 @@ Environment:
   LOG_LEVEL                   debug | info | warn | error (default info)
 `,
     async run(args, io) {
-      if (args.length > 0) {
-        io.stderr(`mana-ai migrate: unexpected argument ${args[0]}\n`);
+      const unexpected = args.find((a) => a !== '--create-sync-changes');
+      if (unexpected !== undefined) {
+        io.stderr(`mana-ai migrate: unexpected argument ${unexpected}\n`);
         return 2;
       }
       const config = loadAdminConfig(io.env);
       const logger = createLogger({ level: config.logLevel, write: (l) => io.stdout(`${l}\n`) }, { component: 'migrate' });
-      await migrateDatabase({ databaseUrl: config.adminDatabaseUrl, timezone: config.timezone, logger });
+      await migrateDatabase({
+        databaseUrl: config.adminDatabaseUrl, timezone: config.timezone, logger,
+        createSyncChanges: args.includes('--create-sync-changes'),
+        progress: (line) => io.stderr(`${line}\n`),
+      });
       return 0;
     },
   },
@@ -110,6 +127,7 @@ Environment:
   rebuild: rebuildCommand,
   keygen: keygenCommand,
   grant: grantCommand,
+  detach: detachCommand,
 };
 
 function help(): string {

@@ -1,5 +1,5 @@
 /**
- * `mana-ai keygen`: the RSA-2048 key pair of grant wrapping (crypto.md §3), made with node:crypto:
+ * `mana-ai keygen`: the RSA-2048 key pair of grant wrapping (docs/crypto.md §3), made with node:crypto:
  * the PKCS#8 private PEM for the runner (MANA_AI_PRIVATE_KEY_PEM) and the SPKI public PEM for the auth
  * service (MANA_AI_PUBLIC_KEY_PEM). Never overwrites: both files are checked first and created with
  * O_EXCL, the private one readable by its owner only.

@@ -33,6 +33,8 @@ export interface Status {
   };
   agents: AgentLoad[];
   quarantine: { total: number; last24h: number; skipped: number };
+  /** The capture queue: ai rows captured from sync_changes and not yet folded. */
+  capture: { rows: number; oldestCapturedAt: string | null; oldestAgeSeconds: number };
   tick: { ticks: number; lastTickAt: string | null; ageSeconds: number | null; lastStats: unknown };
   pgCron: boolean;
 }
@@ -78,6 +80,9 @@ export function formatStatus(s: Status): string {
     `runs        ${r.queued} queued, ${r.running} running (${r.runningLive} live lease, ${r.runningExpired} expired), ` +
       `${r.failed} failed (${r.failedRetryPending} retry pending), ${r.dead} dead`,
     `last 24 h   ${r.done24h} done, ${r.dead24h} dead, ${r.superseded24h} superseded`,
+    `capture     ${s.capture.rows === 0 ? 'nothing waiting to be folded'
+      : `${plural(s.capture.rows, 'row')} waiting to be folded, the oldest ${formatSeconds(s.capture.oldestAgeSeconds)} old` +
+        (s.capture.oldestAgeSeconds > 60 ? ' (no listener or pg_cron folding? see mana_ai.v_capture_backlog)' : '')}`,
     `quarantine  ${plural(s.quarantine.total, 'row')} (${s.quarantine.last24h} in the last 24 h, ${s.quarantine.skipped} skipped entirely)`,
     `last tick   ${s.tick.lastTickAt === null ? 'never' : `${s.tick.lastTickAt} (${formatSeconds(s.tick.ageSeconds ?? 0)} ago)`}, ${plural(s.tick.ticks, 'tick')} so far`,
     `pg_cron     ${s.pgCron ? 'present in this database (migrate schedules the job mana-ai-tick every minute)' : 'absent in this database (only the listeners\' timers tick)'}`,

@@ -1,10 +1,10 @@
 /**
- * Field decryption for the web app's `enc:1:` format (crypto.md §4):
+ * Field decryption for the web app's `enc:1:` format (docs/crypto.md §4):
  * `enc:1:` + base64(IV) + `.` + base64(ciphertext ‖ tag), AES-256-GCM, 12-byte IV, 16-byte tag,
  * no additional data, plaintext = UTF-8 of `JSON.stringify(value)`.
  *
  * Failures are classified by where they happen, never by matching error messages (the reference
- * matches messages and so reports e.g. a wrong IV length as `decrypt-failed`; crypto.md §5).
+ * matches messages and so reports e.g. a wrong IV length as `decrypt-failed`; docs/crypto.md §5).
  */
 import { createDecipheriv, type KeyObject } from 'node:crypto';
 import { AppError } from '../errors.js';

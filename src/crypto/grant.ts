@@ -1,5 +1,5 @@
 /**
- * Grant unwrap (crypto.md §3): the runner's PKCS#8 RSA key, parsed once at start with node-forge,
+ * Grant unwrap (docs/crypto.md §3): the runner's PKCS#8 RSA key, parsed once at start with node-forge,
  * unwraps `grant.wrappedKey` (RSA-OAEP, SHA-256 and MGF1-SHA-256, empty label) into the mission
  * data key (MDK). Unwrap never throws; every failure is one of four stable reasons, checked in the
  * order of the spec's step table, and all cheap checks run before the (pure JS) RSA decryption.
@@ -68,7 +68,7 @@ const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every(
 const fail = (reason: UnwrapReason, detail: string): UnwrapResult => ({ ok: false, reason, detail });
 
 /**
- * Unwraps a mission's grant. Never throws. Steps, in order (crypto.md §3):
+ * Unwraps a mission's grant. Never throws. Steps, in order (docs/crypto.md §3):
  * key missing or unimportable → `not-configured`; `expiresAt` unparseable or earlier than `now` →
  * `expired`; grant shape wrong, `derivation.version` ≠ `v1` or `derivation.missionId` ≠
  * `missionId` (KI-15), or `wrappedKey` not strict base64 → `malformed`; RSA-OAEP fails →

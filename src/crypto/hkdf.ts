@@ -1,6 +1,6 @@
 /**
  * The issuing side of grants, for tests, fixtures and the dev `grant` command: MDK derivation
- * (crypto.md §2), minting a grant the way the auth service does (§1, §3) and encrypting a field the
+ * (docs/crypto.md §2), minting a grant the way the auth service does (§1, §3) and encrypting a field the
  * way the web app does (§4). The runner itself never derives an MDK or encrypts in production.
  *
  * Design note (KI-2): real records are encrypted with the master key, not the MDK, so in
@@ -35,7 +35,7 @@ export class GrantRequestError extends AppError {
   }
 }
 
-/** `mission.grant` as stored in the mission record (crypto.md §1). */
+/** `mission.grant` as stored in the mission record (docs/crypto.md §1). */
 export interface Grant {
   wrappedKey: string;
   derivation: { version: string; missionId: string; tables: string[]; recordIds: string[] };

@@ -22,6 +22,8 @@ export interface ClaimedRun {
   lease_until: Date;
   agent_id: string | null;
   became_due_at: Date;
+  /** What load_run returned for it in the same call (claimAndLoadRuns); absent from claimRuns. */
+  loaded?: LoadedRun | null;
 }
 
 /** What `mana_ai.load_run` returns for the current lease holder. */
@@ -50,10 +52,18 @@ export interface FailResult {
   error?: string;
 }
 
-/** The SQL tick's stats (operations.md §4 fields plus the ledger's own). */
+/** The SQL tick's stats (docs/operations.md §4 fields plus the ledger's own). */
 export interface SqlTickStats {
   scannedAt: string;
   dueMissionCount: number;
+  enqueued?: number;
+  [key: string]: unknown;
+}
+
+/** What one mana_ai.fold() call did: rows taken from the capture queue, and the fold's own stats. */
+export interface FoldStats {
+  rows: number;
+  records?: number;
   enqueued?: number;
   [key: string]: unknown;
 }
@@ -114,6 +124,11 @@ export function createCalls(raw: Queryable) {
       const { rows } = await db.query<ClaimedRun>('select * from mana_ai.claim_runs($1, $2, $3)', [worker, limit, leaseMs]);
       return rows;
     },
+    /** claim_runs plus each run's load_run payload, one round trip per batch. */
+    async claimAndLoadRuns(worker: string, limit: number, leaseMs: number): Promise<ClaimedRun[]> {
+      const { rows } = await db.query<ClaimedRun>('select * from mana_ai.claim_and_load_runs($1, $2, $3)', [worker, limit, leaseMs]);
+      return rows;
+    },
     extendLease: (runId: string, token: string, leaseMs: number) =>
       one<Date | null>('select mana_ai.extend_lease($1, $2, $3) as v', [runId, token, leaseMs]),
     releaseRun: (runId: string, token: string, reason: string) =>
@@ -134,6 +149,7 @@ export function createCalls(raw: Queryable) {
       return rows;
     },
     tick: () => one<SqlTickStats>('select mana_ai.tick() as v', []),
+    fold: (limit: number) => one<FoldStats>('select mana_ai.fold($1) as v', [limit]),
     nextWakeup: () => one<Date | null>('select mana_ai.next_wakeup() as v', []),
     async readCounters(): Promise<Record<string, number>> {
       const { rows } = await db.query<{ name: string; value: string }>('select name, value from mana_ai.read_counters()');

@@ -1,7 +1,10 @@
 /**
- * `mana-ai migrate`: bootstrap (roles, schemas, compat sync_changes), numbered migrations through
- * postgres-migrations, the re-runnable object files, settings and pg_cron schedules. Idempotent: a
- * second run changes nothing. Connects to exactly one database (the admin URL) and nowhere else.
+ * `mana-ai migrate`: the sync server's table (checked, or the compat table created only when asked),
+ * bootstrap (roles, schemas, the takeover of the reference runner's schema), numbered migrations through
+ * postgres-migrations, the re-runnable object files, settings, the adoption of the reference runner's
+ * rows, pg_cron schedules and the backfill of ai rows the projection has not seen (backfill.ts).
+ * Idempotent: a second run changes nothing. Connects to exactly one database (the admin URL) and
+ * nowhere else.
  */
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +12,7 @@ import pg from 'pg';
 import { migrate as runMigrations } from 'postgres-migrations';
 import { AppError, coerceError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { backfill, type BackfillResult } from './backfill.js';
 import { expandSqlFile } from './sqlfiles.js';
 import { targetClient } from './target.js';
 
@@ -24,6 +28,28 @@ export class MigrateError extends AppError {
   }
 }
 
+/**
+ * public.sync_changes is missing and migrate was not asked to create it. The table belongs to the sync
+ * server, which creates it at its own boot; a table created by migrate would be owned by the admin, and a
+ * sync server running as a non-superuser could then not boot (its every-boot ALTER TABLE needs ownership).
+ */
+export class SyncChangesMissingError extends AppError {
+  constructor(database: string) {
+    super('SYNC_CHANGES_MISSING',
+      `public.sync_changes does not exist in database ${database}. It belongs to the sync server (mana-sync), ` +
+      'which creates it at its own boot: start the sync server against this database first, then run mana-ai migrate again. ' +
+      'For development, tests and demo stacks only, `mana-ai migrate --create-sync-changes` creates a compat table. ' +
+      'Nothing was created.');
+  }
+}
+
+/** Rows adopted from the reference runner's tables (mana_ai_private.adopt_reference_tables). */
+export interface AdoptedRows {
+  decryptAudit: number;
+  tokenUsage: number;
+  researchJobs: number;
+}
+
 export interface MigrateOptions {
   /** Connection string with rights to create roles and schemas (or a prepared owner). */
   databaseUrl: string;
@@ -32,12 +58,21 @@ export interface MigrateOptions {
   logger: Logger;
   /** Override the sql/ directory (tests). */
   sqlDir?: string;
+  /** Create public.sync_changes (sql/compat) when it is missing: development, tests, demo stacks only. */
+  createSyncChanges?: boolean;
+  /** Receives the backfill's human progress lines (the CLI writes them to stderr). */
+  progress?: (line: string) => void;
 }
 
 export interface MigrateResult {
   migrationsApplied: string[];
   objectsChanged: boolean;
   pgCron: boolean;
+  /** What was adopted from the reference runner's tables (all 0 on every run but a takeover). */
+  adopted: AdoptedRows;
+  /** The compat sync_changes table was created by this run. */
+  createdSyncChanges: boolean;
+  backfill: BackfillResult;
 }
 
 const LOCK_KEY = 'select pg_catalog.pg_advisory_lock(pg_catalog.hashtext($1))';
@@ -60,6 +95,7 @@ export async function migrateDatabase(options: MigrateOptions): Promise<MigrateR
     try {
       return await fn();
     } catch (cause) {
+      if (cause instanceof SyncChangesMissingError) throw cause; // keeps its own code for the operator
       const e = coerceError(cause) as Error & { detail?: string; hint?: string; where?: string };
       throw new MigrateError(name, [e.message, e.detail, e.hint, e.where].filter(Boolean).join(' | '), { cause });
     }
@@ -68,6 +104,10 @@ export async function migrateDatabase(options: MigrateOptions): Promise<MigrateR
     await client.query(LOCK_KEY, ['mana_ai.migrate']);
     const db = (await client.query<{ db: string; usr: string }>('select current_database() db, current_user usr')).rows[0]!;
     logger.info('migrate start', { database: db.db, user: db.usr });
+
+    // First, before anything is created: the sync server's table must be there, or be asked for.
+    const createdSyncChanges = await step('sync_changes', () => ensureSyncChanges(client, db.db, sqlDir, options.createSyncChanges === true));
+    if (createdSyncChanges) logger.info('created the compat public.sync_changes (--create-sync-changes)', { owner: db.usr });
 
     await step('bootstrap', () => client.query(expandSqlFile(`${sqlDir}/bootstrap.sql`)));
     const pgCron = await step('pg_cron', () => ensurePgCron(client, logger));
@@ -83,6 +123,12 @@ export async function migrateDatabase(options: MigrateOptions): Promise<MigrateR
     if (options.timezone) {
       await step('settings', () => client.query('select mana_ai_private.set_timezone($1)', [options.timezone]));
     }
+    const adopted = await step('takeover', async () =>
+      (await client.query<{ r: AdoptedRows }>('select mana_ai_private.adopt_reference_tables() as r')).rows[0]!.r);
+    if (adopted.decryptAudit + adopted.tokenUsage + adopted.researchJobs > 0) {
+      logger.info('adopted the reference runner\'s rows', {
+        decryptAudit: adopted.decryptAudit, tokenUsage: adopted.tokenUsage, researchJobs: adopted.researchJobs });
+    }
     await client.query('reset role');
     await client.query('reset search_path');
 
@@ -90,14 +136,30 @@ export async function migrateDatabase(options: MigrateOptions): Promise<MigrateR
       await step('schedules', () => client.query(expandSqlFile(`${sqlDir}/schedules.sql`)));
       logger.info('pg_cron schedules in place', { jobs: ['mana-ai-tick', 'mana-ai-retention'] });
     }
+    // Last: rows the log holds that the projection has never folded (docs/architecture.md).
+    const filled = await step('backfill', () => backfill(client, { logger, progress: options.progress }));
     // postgres-migrations reports its own bookkeeping table as migration 0; name only ours.
     const migrationsApplied = applied.filter((m) => m.id > 0).map((m) => m.fileName);
-    logger.info('migrate done', { migrationsApplied, objectsChanged, pgCron });
-    return { migrationsApplied, objectsChanged, pgCron };
+    logger.info('migrate done', { migrationsApplied, objectsChanged, pgCron, backfilled: filled.folded });
+    return { migrationsApplied, objectsChanged, pgCron, adopted, createdSyncChanges, backfill: filled };
   } finally {
     await client.query(UNLOCK_KEY, ['mana_ai.migrate']).catch(() => undefined);
     await client.end().catch(() => undefined);
   }
+}
+
+/**
+ * Checks that public.sync_changes exists; creates the compat table (sql/compat/sync_changes.sql) only when
+ * `create` is set. Returns whether it created the table.
+ * @throws SyncChangesMissingError when the table is missing and `create` is not set (nothing is created).
+ */
+async function ensureSyncChanges(client: pg.Client, database: string, sqlDir: string, create: boolean): Promise<boolean> {
+  const existed =
+    (await client.query<{ t: string | null }>(`select to_regclass('public.sync_changes')::text as t`)).rows[0]!.t !== null;
+  if (!existed && !create) throw new SyncChangesMissingError(database);
+  // On an existing table the file only reads the catalog (and warns when RLS is not forced).
+  await client.query(expandSqlFile(`${sqlDir}/compat/sync_changes.sql`));
+  return !existed;
 }
 
 /** True when the pg_cron extension exists here, creating it if this database allows. Never throws for

@@ -41,7 +41,7 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-/** The gateway's `chat.completion` answer (planner.md §5) carrying `content`. */
+/** The gateway's `chat.completion` answer (docs/planner.md §5) carrying `content`. */
 export function chatCompletionBody(content: string, model: string, created: Date): Record<string, unknown> {
   return {
     id: 'chatcmpl-mana-dev',

@@ -5,7 +5,8 @@
  *
  *  1. a private PostgreSQL 15 + pg_cron cluster in `<dev dir>/pg` (reused across runs; `--reset`
  *     wipes it and the keys first), database `mana_sync`;
- *  2. `mana-ai migrate` through the real CLI code (in-process), as the cluster superuser;
+ *  2. `mana-ai migrate --create-sync-changes` through the real CLI code (in-process), as the cluster
+ *     superuser (no sync server runs here, so migrate creates the compat sync_changes table);
  *  3. a LOGIN role `mana_ai_dev` in role mana_ai_runner (the listener refuses superusers);
  *  4. the demo data as device inserts into sync_changes, skipped where present (seed.ts), with a grant
  *     key pair in `<dev dir>/keys`;
@@ -140,7 +141,7 @@ async function main(argv: string[]): Promise<number> {
     if (interrupted()) return 0;
 
     t = performance.now();
-    const migrated = await runCommand(['migrate'], {
+    const migrated = await runCommand(['migrate', '--create-sync-changes'], {
       env: { MANA_AI_ADMIN_DATABASE_URL: adminUrl, SYNC_DATABASE_URL: adminUrl, MANA_AI_TIMEZONE: env.timezone, LOG_LEVEL: 'warn' },
       stdout: (s) => printer.write(s), stderr: (s) => process.stderr.write(s),
     });

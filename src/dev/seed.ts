@@ -60,7 +60,7 @@ function plainRecords(at: string): SeedRecord[] {
       objective: 'Jeden Morgen die drei wichtigsten Aufgaben des Tages festlegen',
       cadence: { kind: 'daily', atHour: 7, atMinute: 30 }, nextRunAt: at,
     }),
-    // No nextRunAt: the runner schedules a cron mission from its createdAt (scheduling.md §5.1).
+    // No nextRunAt: the runner schedules a cron mission from its createdAt (docs/scheduling.md §5.1).
     mission('cron', {
       objective: 'Alle 15 Minuten eine kurze Wiederholungseinheit vorschlagen',
       cadence: { kind: 'cron', expression: '*/15 * * * *' },

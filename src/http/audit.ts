@@ -1,5 +1,5 @@
 /**
- * `GET /api/v1/me/ai-audit` (crypto.md §6): the caller's decrypt-audit rows. The user comes from a
+ * `GET /api/v1/me/ai-audit` (docs/crypto.md §6): the caller's decrypt-audit rows. The user comes from a
  * verified Bearer JWT (`sub`), or from the development bypass; any auth failure is a plain-text 401.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -65,7 +65,7 @@ export function createAuditHandler(options: AuditHandlerOptions) {
       if (error instanceof JwtError) {
         sendText(res, 401, `Unauthorized: ${error.message}`, CHALLENGE);
       } else {
-        // JWKS down or broken: still a 401 (operations.md §1), but worth a warning.
+        // JWKS down or broken: still a 401 (docs/operations.md §1), but worth a warning.
         options.logger.warn('token verification failed', { error: errorFields(error) });
         sendText(res, 401, 'Unauthorized: token could not be verified', CHALLENGE);
       }

@@ -1,5 +1,5 @@
 /**
- * Remote JWKS (operations.md §1): Ed25519 keys from `${MANA_AUTH_URL}/api/v1/auth/jwks`, fetched with
+ * Remote JWKS (docs/operations.md §1): Ed25519 keys from `${MANA_AUTH_URL}/api/v1/auth/jwks`, fetched with
  * undici on an Agent of our own and cached. An unknown `kid` triggers a refetch (key rotation), but
  * at most once per cooldown, so a stream of forged kids cannot turn into a stream of fetches.
  */

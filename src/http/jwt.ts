@@ -1,5 +1,5 @@
 /**
- * JWT verification for the audit endpoint (operations.md §1) with node:crypto only: compact JWS,
+ * JWT verification for the audit endpoint (docs/operations.md §1) with node:crypto only: compact JWS,
  * EdDSA over Ed25519, keys from the remote JWKS, then `iss`, `aud`, `exp`, `nbf` and `sub`.
  * The signature is checked before any claim, so unverified content never shapes an answer.
  */
@@ -16,7 +16,7 @@ export class JwtError extends AppError {
   }
 }
 
-/** Issuers always accepted besides JWT_ISSUER and MANA_AUTH_URL (operations.md §1). */
+/** Issuers always accepted besides JWT_ISSUER and MANA_AUTH_URL (docs/operations.md §1). */
 export const BUILTIN_ISSUERS = ['https://auth.mana.how', 'http://localhost:3001'] as const;
 
 export interface JwtVerifierOptions {

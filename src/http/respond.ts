@@ -29,7 +29,7 @@ export function sendError(res: ServerResponse, status: number, message: string, 
   sendJson(res, status, { error: message }, headers);
 }
 
-/** Sends plain text (the JWT failures are plain text, operations.md §1). */
+/** Sends plain text (the JWT failures are plain text, docs/operations.md §1). */
 export function sendText(res: ServerResponse, status: number, text: string, headers: Headers = {}): void {
   sendBody(res, status, 'text/plain; charset=utf-8', text, headers);
 }

@@ -1,5 +1,5 @@
 /**
- * The HTTP surface (operations.md §1) on plain node:http: `/health`, `/metrics`, `/internal/tick`
+ * The HTTP surface (docs/operations.md §1) on plain node:http: `/health`, `/metrics`, `/internal/tick`
  * behind the service key, and the audit endpoint. Metrics label requests by route pattern only.
  * Only `/api/*` and `/health` may be routed publicly (KI-23).
  */

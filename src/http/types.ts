@@ -11,11 +11,11 @@ export interface HealthInfo {
   readonly listener: string;
   /** Seconds since the last tick that ran, `null` before the first. */
   readonly lastTickAgeSeconds: number | null;
-  /** `running` means "the interval is scheduled", not "a tick is in progress" (operations.md §1). */
+  /** `running` means "the interval is scheduled", not "a tick is in progress" (docs/operations.md §1). */
   readonly tick: { readonly enabled: boolean; readonly running: boolean };
 }
 
-/** Tick stats (operations.md §4), returned by `POST /internal/tick` as they are. */
+/** Tick stats (docs/operations.md §4), returned by `POST /internal/tick` as they are. */
 export interface TickStats {
   readonly scannedAt: string;
   readonly dueMissionCount: number;
@@ -25,7 +25,7 @@ export interface TickStats {
   readonly errors: readonly string[];
 }
 
-/** One decrypt-audit row in wire shape (crypto.md §6). */
+/** One decrypt-audit row in wire shape (docs/crypto.md §6). */
 export interface AuditRow {
   /** bigserial as a string. */
   readonly id: string;

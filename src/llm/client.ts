@@ -1,5 +1,5 @@
 /**
- * The mana-llm client (planner.md §5): one chat completion per plan, each attempt under its own
+ * The mana-llm client (docs/planner.md §5): one chat completion per plan, each attempt under its own
  * deadline (KI-3), transient failures retried with jittered backoff, and a circuit breaker so an
  * unreachable gateway costs one fast failure instead of a timeout per mission. It owns its undici
  * Agent (never the global dispatcher).
@@ -104,7 +104,7 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
 
   async function complete(prompt: LlmPrompt, callOptions: { readonly signal?: AbortSignal } = {}): Promise<string> {
     const { signal } = callOptions;
-    // Exactly these fields (planner.md §5): no max_tokens, response_format, stream or tools.
+    // Exactly these fields (docs/planner.md §5): no max_tokens, response_format, stream or tools.
     const body = JSON.stringify({
       model: options.model,
       temperature: 0.3,

@@ -1,5 +1,5 @@
 /**
- * The iteration a parsed plan becomes (writeback.md §1). Exactly the wire keys of the web app's
+ * The iteration a parsed plan becomes (docs/writeback.md §1). Exactly the wire keys of the web app's
  * `MissionIteration` / `PlanStep`; nothing else is added (no per-step rationale key exists, KI-17).
  */
 import type { ParsedPlan } from './parser.js';

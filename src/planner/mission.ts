@@ -1,6 +1,6 @@
 /**
  * Normalisation of stored mission and agent snapshots into the shapes the planner reads
- * (planner.md §1, data-model.md §2). Stored JSON can hold anything; these never throw.
+ * (docs/planner.md §1, docs/data-model.md §2). Stored JSON can hold anything; these never throw.
  */
 import { isPlainObject } from './policy.js';
 
@@ -51,7 +51,7 @@ export function normalisePlannerMission(raw: unknown): PlannerMission {
 }
 
 /**
- * Agent defaults of data-model.md §2: `name` → `'Unnamed'`, `role` → `''`, `policy` kept only if it
+ * Agent defaults of docs/data-model.md §2: `name` → `'Unnamed'`, `role` → `''`, `policy` kept only if it
  * is a plain object. `systemPrompt` and `memory` are passed through (usually `enc:1:` ciphertext).
  */
 export function normalisePlannerAgent(raw: unknown): PlannerAgent {

@@ -1,5 +1,5 @@
 /**
- * The plan parser (planner.md §6). Stricter than the reference (KI-18): every fenced block is a
+ * The plan parser (docs/planner.md §6). Stricter than the reference (KI-18): every fenced block is a
  * candidate and the first *usable* one wins, at most five steps, arrays are never objects, and
  * parameters are checked against the (policy-filtered, KI-12) tool definitions. It never throws.
  */

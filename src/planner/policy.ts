@@ -1,5 +1,5 @@
 /**
- * The agent policy filter (planner.md §7, KI-12). The filtered list is both what the prompt offers
+ * The agent policy filter (docs/planner.md §7, KI-12). The filtered list is both what the prompt offers
  * and the parser's allowed set, so a tool the model mentions despite a `deny` never gets written back.
  */
 

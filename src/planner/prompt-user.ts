@@ -1,12 +1,12 @@
 /**
- * The user message of the planner prompt (planner.md §4): mission, linked inputs in `<user_data>`,
+ * The user message of the planner prompt (docs/planner.md §4): mission, linked inputs in `<user_data>`,
  * unavailable inputs, the last three iterations, and the closing request.
  */
 import type { PlannerMission } from './mission.js';
 import { isPlainObject } from './policy.js';
 import { neutraliseUserData as safe, wrapUserData } from './user-data.js';
 
-/** A resolved input (`ResolvedInput` of resolvers.md). */
+/** A resolved input (`ResolvedInput` of docs/resolvers.md). */
 export interface PromptInput {
   readonly id: string;
   readonly module: string;
@@ -41,7 +41,7 @@ function renderInputs(inputs: readonly PromptInput[], unavailable: readonly Unav
   return `${body}\n\nNicht verfügbare Eingaben: ${missing}`;
 }
 
-/** One stored iteration as §4.5 lines; malformed entries render with empty fields. */
+/** One stored iteration as §4 item 5 lines; malformed entries render with empty fields. */
 export function renderIteration(raw: unknown): string {
   const it = isPlainObject(raw) ? raw : {};
   const lines = [`**${str(it['startedAt'])}** (${str(it['overallStatus'])}):`];

@@ -1,5 +1,5 @@
 /**
- * The planner prompt (planner.md §2–4). German, because model-written summaries are shown to users.
+ * The planner prompt (docs/planner.md §2–4). German, because model-written summaries are shown to users.
  * The wording is ours; the sections and their order are the contract. Every value taken from stored
  * data passes {@link neutraliseUserData}, so no field can fake or close a `<user_data>` block.
  */
@@ -18,7 +18,7 @@ export interface Prompt {
 
 /** Everything the prompt is built from. `tools` is the policy-filtered list (§1, KI-12). */
 export interface BuildPromptArgs {
-  /** A mission snapshot; normalised here (planner.md §1). */
+  /** A mission snapshot; normalised here (docs/planner.md §1). */
   readonly mission: unknown;
   /** The resolved agent record, or `null` when the mission has none (legacy principal). */
   readonly agent: unknown;
@@ -96,7 +96,7 @@ function renderToolSection(tools: readonly ToolDef[]): string {
   return ['Verfügbare Tools:', ...tools.flatMap(renderToolLines)].join('\n');
 }
 
-/** Builds the system and user message (planner.md §2–4). Pure; never throws on odd stored data. */
+/** Builds the system and user message (docs/planner.md §2–4). Pure; never throws on odd stored data. */
 export function buildPrompt(args: BuildPromptArgs): Prompt {
   const mission = normalisePlannerMission(args.mission);
   const agentContext = renderAgentContext(args.agent);

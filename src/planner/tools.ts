@@ -1,5 +1,5 @@
 /**
- * The tool allow-list (planner.md §7): the canonical name constant and, separately, the definition
+ * The tool allow-list (docs/planner.md §7): the canonical name constant and, separately, the definition
  * table the prompt and the parser use. The two are checked against each other at module load, so the
  * service refuses to start when someone edits one without the other.
  *
@@ -37,7 +37,7 @@ export interface ToolParam {
   readonly enum?: readonly string[];
 }
 
-/** A tool definition (`AvailableTool` of planner.md §1). */
+/** A tool definition (`AvailableTool` of docs/planner.md §1). */
 export interface ToolDef {
   readonly name: string;
   readonly module: string;

@@ -1,6 +1,6 @@
 /**
  * The grant check, replay, decryption and audit every encrypted resolver runs first
- * (crypto.md §5 steps 1–5, in that order). One audit row per record, written after the outcome is
+ * (docs/crypto.md §5 steps 1–5, in that order). One audit row per record, written after the outcome is
  * known; audit writes and metric hooks are best effort and never fail the mission.
  */
 import { DecryptError, decryptRecordFields, type DecryptReason } from '../crypto/field.js';
@@ -17,7 +17,7 @@ export type EncryptedLoad =
   | { ok: true; record: Record<string, unknown> }
   | { ok: false; reason: UnavailableReason; detail?: string };
 
-/** Writes an audit row; a failure is logged and swallowed (crypto.md §5: best effort). */
+/** Writes an audit row; a failure is logged and swallowed (docs/crypto.md §5: best effort). */
 async function audit(deps: ResolverDeps, ctx: ResolveContext, row: AuditRow): Promise<void> {
   try {
     await deps.recordAudit(row);
@@ -39,7 +39,7 @@ function metric(deps: ResolverDeps, name: string, bump: () => void): void {
 }
 
 /**
- * Steps 1–5 of crypto.md §5 for one reference read under `appId`:
+ * Steps 1–5 of docs/crypto.md §5 for one reference read under `appId`:
  * no `mdk`/`allowlist` → nothing, no audit; not in allowlist → scope-violation audit + metric;
  * replay throws → audit `failed`/`record-replay-failed`; absent or deleted → nothing, no audit;
  * first decrypt failure → audit `failed`/<reason>; success → decrypt metric (only if > 0) and

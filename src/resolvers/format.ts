@@ -1,7 +1,7 @@
 /**
- * Titles, content lines and truncation of resolved inputs (resolvers.md §3). Labels are German;
+ * Titles, content lines and truncation of resolved inputs (docs/resolvers.md §3). Labels are German;
  * the structure of each line is fixed by the spec. The field names deliberately follow the
- * reference even where real records differ (resolvers.md §4): tasks have no `status`, events no
+ * reference even where real records differ (docs/resolvers.md §4): tasks have no `status`, events no
  * `startDate`, goals keep their period in `target.period`; such parts are simply omitted.
  */
 

@@ -1,7 +1,7 @@
 /**
- * The resolver registry (resolvers.md §3): module key → resolver. `goals` is plaintext and read
+ * The resolver registry (docs/resolvers.md §3): module key → resolver. `goals` is plaintext and read
  * under the fixed app `companion`; every other module is encrypted and passes the grant checks,
- * decryption and audit of crypto.md §5 (see encrypted.ts) before it is formatted.
+ * decryption and audit of docs/crypto.md §5 (see encrypted.ts) before it is formatted.
  */
 import { loadEncryptedRecord } from './encrypted.js';
 import {
@@ -42,7 +42,7 @@ const todo = encrypted({
   appId: 'todo', title: (r) => stringTitle(r, 'Task'), content: taskLine, limit: CONTENT_LIMIT.default,
 });
 
-/** Creates the registry of resolvers.md §3. A fresh map per call: no module-level mutable state. */
+/** Creates the registry of docs/resolvers.md §3. A fresh map per call: no module-level mutable state. */
 export function createResolverRegistry(): ReadonlyMap<string, Resolver> {
   return new Map<string, Resolver>([
     ['goals', goals],

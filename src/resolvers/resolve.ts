@@ -1,5 +1,5 @@
 /**
- * Resolves a mission's `inputs` (resolvers.md §1): every reference concurrently, through the
+ * Resolves a mission's `inputs` (docs/resolvers.md §1): every reference concurrently, through the
  * registry; unknown modules and failed resolvers drop their input, the mission still plans.
  */
 import { errorFields } from '../errors.js';

@@ -1,5 +1,5 @@
 /**
- * Types shared by the input resolvers (resolvers.md). Resolvers are pure logic: reading records,
+ * Types shared by the input resolvers (docs/resolvers.md). Resolvers are pure logic: reading records,
  * writing audit rows and counting metrics are injected through {@link ResolverDeps}.
  */
 import type { KeyObject } from 'node:crypto';

@@ -96,7 +96,8 @@ export async function processRun(run: ClaimedRun, deps: ProcessRunDeps): Promise
   let planProduced = false;
   let parseFailure = false;
   try {
-    const loaded = await calls.loadRun(run.run_id, run.lease_token);
+    // claimAndLoadRuns brings the payload with the claim; a run claimed without it is loaded now
+    const loaded = run.loaded !== undefined ? run.loaded : await calls.loadRun(run.run_id, run.lease_token);
     if (!loaded) {
       log.warn('run no longer leased to this listener');
       return { outcome: 'stale', missionId };
@@ -106,7 +107,7 @@ export async function processRun(run: ClaimedRun, deps: ProcessRunDeps): Promise
       log.warn('mission names an agent that is missing or deleted: planning as the legacy principal', { agent_id: mission.agentId });
     }
 
-    // Grant (crypto.md §3): failures are counted and planning goes on without encrypted inputs (KI-15).
+    // Grant (docs/crypto.md §3): failures are counted and planning goes on without encrypted inputs (KI-15).
     let mdk;
     let allowlist: ReadonlySet<string> | undefined;
     if (mission.grant !== undefined && mission.grant !== null) {

@@ -63,7 +63,7 @@ export function createRunner(options: RunnerOptions): Runner {
         metrics.llmCircuitOpen.set(0);
         let claimed: ClaimedRun[];
         try {
-          claimed = await calls.claimRuns(options.worker, free, options.leaseMs);
+          claimed = await calls.claimAndLoadRuns(options.worker, free, options.leaseMs);
         } catch (error) {
           logger.error('claim failed', { message: coerceError(error).message });
           break;

@@ -6,7 +6,7 @@
  * cadences, random ops, app ids and table names, rows of several users in one statement (the superuser
  * bypasses RLS), random created_at (late rows re-fold from the log). A real listener runs throughout.
  *
- * Every row is generated from a recipe whose outcome is known (make_offer's rules, data-model.md §3):
+ * Every row is generated from a recipe whose outcome is known (make_offer's rules, docs/data-model.md §3):
  *   - valid ai rows: never quarantined; valid due missions are projected and planned exactly once;
  *   - bad ai rows (aiMissions/agents of app `ai`): quarantined with a reason, exactly these ids —
  *     row-level problems with applied = false, field-level ones with applied = true;
@@ -134,7 +134,7 @@ function generator(seed: number) {
     [150, () => ({ row: ai(user(), pick(['aiMissions', 'agents']), '', 'insert', { state: 'active' }), kind: 'empty record_id', quarantine: { applied: false } })],
     [400, () => {
       const op = pick(['insert', 'update', 'delete'] as const);
-      // JSON null is not SQL NULL: the log's delete rows carry `{}` or nothing (data-model.md §2).
+      // JSON null is not SQL NULL: the log's delete rows carry `{}` or nothing (docs/data-model.md §2).
       const row = chance(0.15) ? { ...ai(user(), pick(['aiMissions', 'agents']), pick(badPool), op, null), dataText: 'null' }
         : ai(user(), pick(['aiMissions', 'agents']), pick(badPool), op, pick<unknown>([[], [1, 2], 'text', 42, true, false, 0, '']));
       return { row, kind: 'data not an object', quarantine: { applied: false } };

@@ -44,7 +44,7 @@ select columns_are('mana_ai', 'runs', array[
   'became_due_at', 'enqueued_at', 'claimed_at', 'finished_at', 'updated_at'],
   'runs has exactly its columns');
 
--- decrypt_audit exactly as data-model.md §4 ------------------------------------
+-- decrypt_audit exactly as docs/data-model.md §4 ------------------------------------
 select has_table('mana_ai', 'decrypt_audit', 'decrypt_audit exists');
 select columns_are('mana_ai', 'decrypt_audit', array[
   'id', 'user_id', 'mission_id', 'iteration_id', 'table_name', 'record_id', 'status', 'reason', 'ts'],
@@ -72,7 +72,7 @@ select is(pg_catalog.pg_get_indexdef('mana_ai.idx_decrypt_audit_mission'::regcla
   'CREATE INDEX idx_decrypt_audit_mission ON mana_ai.decrypt_audit USING btree (user_id, mission_id, ts DESC)',
   'idx_decrypt_audit_mission is (user_id, mission_id, ts DESC)');
 
--- sync_changes compat (data-model.md §1) ----------------------------------------
+-- sync_changes compat (docs/data-model.md §1) ----------------------------------------
 select has_table('public', 'sync_changes', 'sync_changes exists');
 select results_eq(
   $$ select a.attname::text collate "default", pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull,
@@ -108,7 +108,7 @@ select results_eq(
              '(user_id = current_setting(''app.current_user_id''::text, true))') $$,
   'sync_changes_user_isolation scopes every command to app.current_user_id');
 
--- roles (operations.md §2, STYLE.md §4) ----------------------------------------
+-- roles (docs/operations.md §2, docs/architecture.md §4) ----------------------------------------
 select has_role('mana_ai_owner', 'role mana_ai_owner exists');
 select has_role('mana_ai_runner', 'role mana_ai_runner exists');
 select isnt_superuser('mana_ai_owner', 'mana_ai_owner is not a superuser');

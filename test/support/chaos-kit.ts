@@ -176,7 +176,7 @@ export async function startOwnCluster(): Promise<OwnCluster> {
 /** Creates `database` in the cluster, migrates it with the real CLI and adds the listener login role. */
 export async function createMigratedDatabase(cluster: OwnCluster, database: string): Promise<void> {
   await withClient(cluster.url('postgres', 'postgres'), (c) => c.query(`create database ${database}`));
-  execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'migrate'], {
+  execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'migrate', '--create-sync-changes'], {
     cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'],
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'warn',
       MANA_AI_ADMIN_DATABASE_URL: cluster.url('postgres', database), MANA_AI_TIMEZONE: 'Europe/Berlin' },

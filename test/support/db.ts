@@ -13,8 +13,14 @@ export interface TestDb {
   /** URL of a least-privilege listener role (member of mana_ai_runner). */
   runnerUrl: string;
   admin: pg.Pool;
-  /** Inserts sync_changes rows as the sync server would: under the owner's RLS scope. */
-  sync(row: SyncRow | SyncRow[]): Promise<string[]>;
+  /**
+   * Inserts sync_changes rows as the sync server would (one transaction, under the owner's RLS scope),
+   * then folds the capture queue as a listener does right after the commit, unless `fold` is false
+   * (docs/architecture.md, "Capture, then fold").
+   */
+  sync(row: SyncRow | SyncRow[], options?: { fold?: boolean }): Promise<string[]>;
+  /** Folds the whole capture queue (what a listener's wake-up does); resolves with the rows folded. */
+  fold(): Promise<number>;
   drop(): Promise<void>;
 }
 
@@ -51,7 +57,15 @@ export async function freshDatabase(): Promise<TestDb> {
   const adminUrl = urlFor(process.env.PGUSER ?? 'postgres', name);
   const admin = new pg.Pool({ connectionString: adminUrl, max: 4 });
   admin.on('error', () => undefined);
-  const sync = async (rows: SyncRow | SyncRow[]): Promise<string[]> => {
+  const fold = async (): Promise<number> => {
+    let total = 0;
+    for (;;) {
+      const { rows } = await admin.query<{ n: number }>(`select (mana_ai.fold(10000) ->> 'rows')::int as n`);
+      total += rows[0]!.n;
+      if (rows[0]!.n < 10000) return total;
+    }
+  };
+  const sync = async (rows: SyncRow | SyncRow[], options: { fold?: boolean } = {}): Promise<string[]> => {
     const list = Array.isArray(rows) ? rows : [rows];
     const client = await admin.connect();
     try {
@@ -68,6 +82,7 @@ export async function freshDatabase(): Promise<TestDb> {
         ids.push(out[0]!.id);
       }
       await client.query('commit');
+      if (options.fold ?? true) await fold();
       return ids;
     } catch (error) {
       await client.query('rollback').catch(() => undefined);
@@ -82,6 +97,7 @@ export async function freshDatabase(): Promise<TestDb> {
     runnerUrl: urlFor('mana_ai_test_listener', name),
     admin,
     sync,
+    fold,
     async drop() {
       await admin.end();
       const c = new pg.Client({ connectionString: urlFor(process.env.PGUSER ?? 'postgres', 'postgres') });

@@ -59,7 +59,7 @@ export interface FakeLlm {
   close(): Promise<void>;
 }
 
-/** The `chat.completion` answer of the gateway (planner.md §5) carrying `content`. */
+/** The `chat.completion` answer of the gateway (docs/planner.md §5) carrying `content`. */
 export function chatCompletion(content: string): unknown {
   return {
     id: 'chatcmpl-fake',

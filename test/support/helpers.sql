@@ -25,10 +25,12 @@ $$;
 grant execute on function tests.freeze_time(timestamptz) to public;
 
 -- Insert one sync_changes row as the sync server would (under the owner's RLS scope) and return its id.
+-- Then, unless p_fold is false, fold the capture queue as a listener does right after the commit (the
+-- capture trigger only queues the row; docs/architecture.md, "Capture, then fold").
 create or replace function tests.sync(
   p_user_id text, p_table text, p_record_id text, p_op text, p_data jsonb,
   p_field_timestamps jsonb default '{}', p_app_id text default 'ai', p_created_at timestamptz default null,
-  p_client_id text default 'test-device')
+  p_client_id text default 'test-device', p_fold boolean default true)
   returns uuid
   language plpgsql
 as $$
@@ -41,6 +43,9 @@ begin
   values (p_app_id, p_table, p_record_id, p_user_id, p_op, p_data, p_field_timestamps, p_client_id, coalesce(p_created_at, now()))
   returning id into v_id;
   perform set_config('app.current_user_id', coalesce(v_prev, ''), true);
+  if p_fold then
+    perform mana_ai_private.fold_captured(10000, mana_ai_private.now());
+  end if;
   return v_id;
 end
 $$;

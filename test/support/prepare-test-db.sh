@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 url_for() { printf 'postgresql://%s@localhost/%s?host=%s' "${PGUSER:-postgres}" "$1" "$PGHOST"; }
 migrate() {
   MANA_AI_ADMIN_DATABASE_URL=$(url_for "$1") MANA_AI_TIMEZONE=Europe/Berlin LOG_LEVEL=warn \
-    node --import tsx src/cli/main.ts migrate
+    node --import tsx src/cli/main.ts migrate --create-sync-changes
   psql -Xq -v ON_ERROR_STOP=1 -d "$1" -c 'update mana_ai_private.settings set allow_test_clock = true'
 }
 

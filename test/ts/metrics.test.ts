@@ -90,7 +90,10 @@ describe('metric families', () => {
       ['mana_ai_llm_circuit_open', 'gauge'],
       ['mana_ai_due_to_llm_seconds', 'histogram'],
       ['mana_ai_runs_in_flight', 'gauge'],
-      ['mana_ai_wakeups_total', 'counter', 'reason', ['notify', 'timer', 'tick', 'connected', 'manual']],
+      ['mana_ai_wakeups_total', 'counter', 'reason', ['notify', 'timer', 'tick', 'connected', 'manual', 'fold']],
+      ['mana_ai_fold_rows_total', 'counter'],
+      ['mana_ai_capture_backlog_rows', 'gauge'],
+      ['mana_ai_capture_backlog_oldest_age_seconds', 'gauge'],
       ['mana_ai_grant_skips_total', 'counter', 'reason', ['not-configured', 'expired', 'malformed', 'wrap-rejected']],
       ['mana_ai_agent_decisions_total', 'counter', 'decision',
         ['ran', 'skipped-paused', 'skipped-archived', 'skipped-concurrency']],
@@ -161,6 +164,24 @@ describe('counters read from SQL at scrape time', () => {
     assert.equal(value(f.get('mana_ai_snapshots_new_total')), 10);
     assert.equal(value(f.get('mana_ai_agent_decisions_total'), { decision: 'skipped-paused' }), 4);
     assert.equal(value(f.get('mana_ai_agent_decisions_total'), { decision: 'ran' }), 1);
+  });
+
+  test('the capture queue: rows folded, backlog rows and the oldest age in seconds, from the same read', async () => {
+    let reads = 0;
+    let totals: Record<string, number> = {
+      [SQL_COUNTERS.foldRows]: 1200, [SQL_COUNTERS.captureBacklogRows]: 35, [SQL_COUNTERS.captureBacklogOldestAgeMs]: 1500,
+    };
+    const m = createMetrics({ readSqlCounters: async () => { reads += 1; return totals; } });
+    let f = parse(await m.registry.metrics());
+    assert.equal(reads, 1);
+    assert.equal(value(f.get('mana_ai_fold_rows_total')), 1200);
+    assert.equal(value(f.get('mana_ai_capture_backlog_rows')), 35);
+    assert.equal(value(f.get('mana_ai_capture_backlog_oldest_age_seconds')), 1.5);
+    totals = { [SQL_COUNTERS.foldRows]: 1235, [SQL_COUNTERS.captureBacklogRows]: 0, [SQL_COUNTERS.captureBacklogOldestAgeMs]: 0 };
+    f = parse(await m.registry.metrics());
+    assert.equal(value(f.get('mana_ai_capture_backlog_rows')), 0, 'a gauge goes down again');
+    assert.equal(value(f.get('mana_ai_capture_backlog_oldest_age_seconds')), 0);
+    assert.equal(value(f.get('mana_ai_fold_rows_total')), 1235);
   });
 
   test('a failing reader keeps the last values and logs once until it recovers', async () => {

@@ -1,4 +1,6 @@
--- Leases up to p_limit runs to listener p_worker (scheduling.md §5.3 step 1, §5.4, §5.5).
+-- Leases up to p_limit runs to listener p_worker (docs/scheduling.md §5.3 step 1, §5.4, §5.5).
+--   - the pending captured rows of the judged runs' missions and agents are folded first
+--     (fold_open_runs): a mission paused a moment ago is not claimed;
 --   - a run whose mission is no longer due at its slot is never handed out (claim_candidates joins the
 --     due slot); marking such runs superseded is tick()'s job, not every claim's (it scanned every open
 --     run: 3.2 ms per claim at ~1,000 open runs, bench B3);
@@ -47,6 +49,10 @@ begin
 
   v_look := greatest(p_limit::bigint * 4, 64);
   loop
+    -- the missions and agents of the runs about to be judged, as they are now: their pending captured
+    -- rows first; waiting for other folders only in the first round, before this transaction holds
+    -- projection rows (fold_records)
+    perform mana_ai_private.fold_open_runs(v_look, v_now, v_look = greatest(p_limit::bigint * 4, 64));
     return query
     with pick as (
       select c.run_id, c.agent_id

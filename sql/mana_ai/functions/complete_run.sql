@@ -1,14 +1,16 @@
 -- Writes a planned iteration back and finishes the run — one transaction, only for the holder of the
--- current lease token (scheduling.md §5.3 steps 3 and 5, writeback.md):
+-- current lease token (docs/scheduling.md §5.3 steps 3 and 5, docs/writeback.md):
 --   stale token or run not running        → {"status":"stale"}, nothing changes (a second call is stale);
 --   mission no longer due at the run's slot (paused, deleted, edited, the browser ran the slot)
 --                                         → run superseded, nothing written, {"status":"superseded"};
---   else write_mission_row inserts the exact row of writeback.md §2 (iterations = the CURRENT folded
+--   else write_mission_row inserts the exact row of docs/writeback.md §2 (iterations = the CURRENT folded
 --   array + p_iteration with finishedAt = now; nextRunAt = the next slot; S = max(now, c + 1 ms); the
---   ai/legacy actor), the projection trigger folds it, and the run is `done`:
+--   ai/legacy actor) and folds that row itself, and the run is `done`:
 --   {"status":"done","iterationId","nextRunAt","stamp","changeId","agentResolved"}.
 -- p_iteration must be a JSON object with a string "id" (MA103); its other keys are written as given.
--- The run row is locked first, then the mission's projection row (same order as everywhere else).
+-- The run row is locked first; then the mission's and its agent's pending captured rows are folded
+-- (fold_mission, before any projection row is locked); then the mission's projection row is locked
+-- (same order as everywhere else).
 -- Test: test/sql/mana_ai/functions/complete_run.sql
 create or replace function mana_ai.complete_run(p_run_id bigint, p_lease_token uuid, p_iteration jsonb)
   returns jsonb
@@ -30,6 +32,9 @@ begin
       detail = format('run %s, got %s', p_run_id, left(coalesce(p_iteration::text, 'NULL'), 200));
   end if;
 
+  -- the mission and its agent as they are now: their pending captured rows are folded first, so an
+  -- iteration a device appended a moment ago is kept and a pause a moment ago supersedes the run
+  perform mana_ai_private.fold_mission(v_run.user_id, v_run.mission_id, v_now);
   v_res := mana_ai_private.write_mission_row(v_run.user_id, v_run.mission_id, v_run.slot, p_iteration, v_now);
   if v_res is null then
     update mana_ai.runs r

@@ -1,4 +1,4 @@
--- Heartbeat: extends the lease of a running run for its current holder (scheduling.md §5.3 step 1).
+-- Heartbeat: extends the lease of a running run for its current holder (docs/scheduling.md §5.3 step 1).
 -- Fencing: only the holder of the current lease_token may extend; a listener whose lease was taken
 -- over (re-claimed with a new token), swept dead or released gets NULL and must stop working on the
 -- run. A lease that expired but was not yet re-claimed is still this holder's and is extended.

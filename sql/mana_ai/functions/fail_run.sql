@@ -1,5 +1,5 @@
 -- Records a failed attempt of a claimed run, only for the holder of its current lease token
--- (scheduling.md §5.3 step 4; attempts were counted at claim):
+-- (docs/scheduling.md §5.3 step 4; attempts were counted at claim):
 --   stale token or not running → {"status":"stale"}, nothing changes;
 --   attempts < settings.max_attempts → `failed`, retry_at = now + min(retry_max_ms,
 --     retry_base_ms × 2^(attempts − 1)), the error class and message kept:
@@ -43,7 +43,9 @@ begin
   end if;
 
   -- The last attempt: record it as failed (no retry time: only tick() or the advance below may touch
-  -- it now), then advance the schedule.
+  -- it now), then advance the schedule of the mission as it is now (its pending captured rows folded
+  -- first, while this transaction holds no projection row).
+  perform mana_ai_private.fold_mission(v_run.user_id, v_run.mission_id, v_now);
   update mana_ai.runs r
      set status = 'failed',
          retry_at = null,

@@ -1,5 +1,5 @@
 -- The earliest future instant at which something becomes due or claimable, for the listener's timer
--- (architecture.md: wake on NOTIFY, on this timer, on the periodic tick): the next slot of an
+-- (docs/architecture.md: wake on NOTIFY, on this timer, on the periodic tick): the next slot of an
 -- ungated mission, the retry time of a retryable failed run, the end of a running run's lease (the run
 -- becomes re-claimable, or is swept, and its agent's quota frees up). NULL when nothing is pending.
 -- Gated missions are left out: resuming an agent enqueues and notifies through the projection trigger.

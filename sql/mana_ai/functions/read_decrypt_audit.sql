@@ -1,4 +1,4 @@
--- The rows behind GET /api/v1/me/ai-audit (crypto.md §6): one user's decrypt-audit rows, newest first.
+-- The rows behind GET /api/v1/me/ai-audit (docs/crypto.md §6): one user's decrypt-audit rows, newest first.
 -- Why a definer: mana_ai_runner has no table rights. The query runs inside p_user_id's scope (so the
 -- FORCE-RLS policy decrypt_audit_user_scope applies) AND filters user_id explicitly, as the spec asks.
 -- This function trusts p_user_id: binding it to the caller is the HTTP layer's job (the JWT `sub`);

@@ -1,6 +1,6 @@
 -- The operator's overview in one call (what `mana-ai status` prints): due missions, the ledger by
 -- status, the next due instant, per-agent load (mana_ai.v_agent_load rows with any load), quarantine,
--- the last tick and whether pg_cron exists here.
+-- the capture queue (mana_ai.v_capture_backlog), the last tick and whether pg_cron exists here.
 --   missions.dueNow: due, ungated slots that have passed (what tick() enqueues); gatedNow: due but gated
 --     by an archived/paused agent; nextDueAt: the earliest future slot of an ungated mission;
 --     oldestDueAt: the earliest passed one (how far behind the runner is);
@@ -26,6 +26,7 @@ declare
   v_agents jsonb;
   v_quarantine jsonb;
   v_tick jsonb;
+  v_capture jsonb;
 begin
   select jsonb_build_object(
            'projected', (select count(*) from mana_ai_private.projections p
@@ -75,8 +76,16 @@ begin
     into v_tick
     from mana_ai_private.tick_state t;
 
+  select jsonb_build_object(
+           'rows', count(*),
+           'oldestCapturedAt', mana_ai_private.to_iso(min(c.captured_at)),
+           'oldestAgeSeconds', coalesce(round(extract(epoch from v_now - min(c.captured_at)), 3), 0))
+    into v_capture
+    from mana_ai_private.captured c;
+
   return jsonb_build_object(
     'now', mana_ai_private.to_iso(v_now),
+    'capture', v_capture,
     'missions', v_missions,
     'runs', v_runs,
     'agents', v_agents,
@@ -87,5 +96,5 @@ end
 $$;
 revoke all on function mana_ai.read_status() from public;
 comment on function mana_ai.read_status() is
-  E'Operator overview: missions due now/gated/next, runs by status, per-agent load, quarantine, last tick, pg_cron.\n\n'
+  E'Operator overview: missions due now/gated/next, runs by status, per-agent load, quarantine, capture backlog, last tick, pg_cron.\n\n'
   'Read-only; for the admin (mana-ai status), not granted to mana_ai_runner.';

@@ -1,4 +1,4 @@
--- Appends one decrypt-audit row (crypto.md §5, KI-16) for the run the caller holds the lease of.
+-- Appends one decrypt-audit row (docs/crypto.md §5, KI-16) for the run the caller holds the lease of.
 -- Why a definer: mana_ai_runner has no table rights. Why the lease: only the listener that holds the
 -- current fencing token of a `running` run may speak for it, and the row's user_id and mission_id are
 -- taken from that run, never from the caller, so a listener cannot file an audit row under another

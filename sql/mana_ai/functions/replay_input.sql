@@ -1,4 +1,4 @@
--- One input record of a claimed run (resolvers.md): the LWW replay of its whole history in the run's
+-- One input record of a claimed run (docs/resolvers.md): the LWW replay of its whole history in the run's
 -- user scope (replay_record), NULL when absent or deleted. Only for the holder of the run's current
 -- lease token; anyone else gets MA102, never another user's or a stale run's data (KI-4: the listener
 -- never reads sync_changes across users and holds no table rights).

@@ -1,4 +1,4 @@
--- What the listener must agree with the database on before it starts (operations.md §5): the zone of
+-- What the listener must agree with the database on before it starts (docs/operations.md §5): the zone of
 -- daily/weekly/cron slots (MANA_AI_TIMEZONE is stored by migrate because the projection trigger needs
 -- it inside the sync server's transactions) and the retry bound; plus the last tick (any source:
 -- pg_cron, a listener, /internal/tick) for /health. Read-only.

@@ -1,6 +1,8 @@
--- One scheduler pass (scheduling.md §5, operations.md §4). What pg_cron runs every minute, what the
+-- One scheduler pass (docs/scheduling.md §5, docs/operations.md §4). What pg_cron runs every minute, what the
 -- listener's timer and POST /internal/tick call. Idempotent and safe to overlap: every step is a
 -- set-based statement guarded by the ledger's unique key or by SKIP LOCKED row locks.
+--   0. fold the capture queue (fold_captured, batches of 1,000, at most 10,000 rows per pass: where no
+--      listener folds, this is what keeps the projection current; docs/architecture.md);
 --   1. supersede open runs whose mission is no longer due at their slot (supersede_runs);
 --   2. enqueue every due, ungated mission without a run for its slot (enqueue_due; one NOTIFY when
 --      it inserted anything);
@@ -14,7 +16,7 @@
 --   5. fold counter_deltas into counters (deltas are deleted row by row, so overlapping ticks never
 --      count one twice), record tick_state.
 -- Returns the reference's stats (plan counters are the listener's and stay 0 here) plus enqueued,
--- superseded, dead and gated. Cost: index scans proportional to due missions and open runs only.
+-- superseded, dead, folded and gated. Cost: index scans proportional to due missions and open runs only.
 -- Test: test/sql/mana_ai/functions/tick.sql
 create or replace function mana_ai.tick()
   returns jsonb
@@ -36,7 +38,14 @@ declare
   v_run record;
   v_res jsonb;
   v_stats jsonb;
+  v_folded int := 0;
+  v_batch int;
 begin
+  loop
+    v_batch := (mana_ai_private.fold_captured(1000, v_now) ->> 'rows')::int;
+    v_folded := v_folded + v_batch;
+    exit when v_batch < 1000 or v_folded >= 10000;
+  end loop;
   v_superseded := mana_ai_private.supersede_runs(v_now);
   v_enqueued := mana_ai_private.enqueue_due(v_now);
 
@@ -71,6 +80,7 @@ begin
    where c.blocked;
 
   perform mana_ai_private.count_many(jsonb_build_object(
+    'fold_rows', v_folded,
     'agent_decisions:skipped-paused', v_paused,
     'agent_decisions:skipped-archived', v_archived,
     'agent_decisions:skipped-concurrency', v_concurrency));
@@ -94,6 +104,7 @@ begin
     'enqueued', v_enqueued,
     'superseded', v_superseded,
     'dead', v_dead,
+    'folded', v_folded,
     'gated', jsonb_build_object('skipped-archived', v_archived, 'skipped-paused', v_paused,
                                 'skipped-concurrency', v_concurrency));
   update mana_ai_private.tick_state t
@@ -104,4 +115,4 @@ $$;
 revoke all on function mana_ai.tick() from public;
 grant execute on function mana_ai.tick() to mana_ai_runner;
 comment on function mana_ai.tick() is
-  E'One idempotent scheduler pass: supersede, enqueue due missions, finish exhausted runs, count gates and fold counters.\n\nReturns {scannedAt, dueMissionCount, plansProduced: 0, plansWrittenBack: 0, parseFailures: 0, errors, enqueued, superseded, dead, gated: {skipped-archived, skipped-paused, skipped-concurrency}}. Notifies mana_ai_runs once when it enqueued something.';
+  E'One idempotent scheduler pass: supersede, enqueue due missions, finish exhausted runs, count gates and fold counters.\n\nReturns {scannedAt, dueMissionCount, plansProduced: 0, plansWrittenBack: 0, parseFailures: 0, errors, enqueued, superseded, dead, folded, gated: {skipped-archived, skipped-paused, skipped-concurrency}}. Notifies mana_ai_runs once when it enqueued something.';

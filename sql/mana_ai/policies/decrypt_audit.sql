@@ -1,4 +1,4 @@
--- RLS for mana_ai.decrypt_audit (data-model.md §4, crypto.md §5-6, KI-16): append-only, per user.
+-- RLS for mana_ai.decrypt_audit (docs/data-model.md §4, docs/crypto.md §5-6, KI-16): append-only, per user.
 --
 -- What may happen to a row, for whom (mana_ai_owner = every SECURITY DEFINER function; the runtime role
 -- mana_ai_runner has no table privilege at all and reaches the table only through those functions):

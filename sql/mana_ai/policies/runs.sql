@@ -1,4 +1,4 @@
--- RLS for mana_ai.runs, the run ledger (scheduling.md §5.3).
+-- RLS for mana_ai.runs, the run ledger (docs/scheduling.md §5.3).
 -- Why all_system: the ledger is worked across users by design: tick() and the projection trigger
 -- enqueue slots of many users in one statement, claim_runs() leases the oldest due slots of any user
 -- (FOR UPDATE SKIP LOCKED), heartbeats/complete/fail fence on run_id + lease token, the decrypt audit

@@ -1,4 +1,4 @@
--- Operator view: the load of every agent against its concurrency quota (scheduling.md §5.4), one row per
+-- Operator view: the load of every agent against its concurrency quota (docs/scheduling.md §5.4), one row per
 -- (user, agent): every present agent projection, plus a row with agent_id NULL per user whose open runs
 -- belong to the legacy principal (no resolved agent: no gate, no quota).
 --   running:         runs in status running with a live lease (what the quota counts, all listeners);

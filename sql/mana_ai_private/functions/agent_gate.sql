@@ -1,4 +1,4 @@
--- The gate of a resolved agent (scheduling.md §5.4): an archived agent skips its missions as
+-- The gate of a resolved agent (docs/scheduling.md §5.4): an archived agent skips its missions as
 -- 'skipped-archived', a paused one as 'skipped-paused'; any other state (or no agent: NULL) lets them
 -- run. The one place this rule is written: due_missions, v_missions and explain_mission call it. One SQL
 -- expression without SET clause, so it is inlined where it is used.

@@ -1,4 +1,4 @@
--- Why a mission cadence (scheduling.md §1) is invalid, or NULL when it is valid. An invalid cadence
+-- Why a mission cadence (docs/scheduling.md §1) is invalid, or NULL when it is valid. An invalid cadence
 -- gets no next slot (next_slot returns NULL) and its reason goes to the quarantine row, so the
 -- reasons are short and name the field: `daily cadence: atHour must be an integer 0-23, got 24`.
 -- Rules, matching the browser's JavaScript: the cadence is a JSON object with a string `kind`;
@@ -101,7 +101,7 @@ begin
 end
 $$;
 comment on function mana_ai_private.cadence_error(jsonb) is
-  E'Why a mission cadence (scheduling.md §1) is invalid, or NULL when it is valid.\n\n'
+  E'Why a mission cadence (docs/scheduling.md §1) is invalid, or NULL when it is valid.\n\n'
   'Kinds manual, interval (everyMinutes finite > 0), daily (atHour 0-23, atMinute 0-59), weekly '
   '(dayOfWeek 0-6, atHour 0-23), cron (expression per cron_error). Numbers follow JavaScript: 5.0 is '
   'an integer, "5" is not a number, 1e400 is not finite. Unknown keys are ignored. Never raises.';

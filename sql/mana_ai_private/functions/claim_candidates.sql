@@ -1,4 +1,4 @@
--- The runs a listener could claim at p_now, with the decision for each (scheduling.md §5.3–5.4):
+-- The runs a listener could claim at p_now, with the decision for each (docs/scheduling.md §5.3–5.4):
 --   claimable: `queued`; `failed` whose retry time has come and attempts < settings.max_attempts;
 --              `running` whose lease expired and attempts < max (its holder is presumed dead).
 --   only if the mission is still due at exactly the run's slot (supersede_runs marks the others).

@@ -1,5 +1,5 @@
 -- Counters that SQL counts (snapshot metrics, gate decisions, dead runs) and the listener exposes at
--- scrape time (operations.md §3). Writers only append deltas: the projection trigger runs inside the
+-- scrape time (docs/operations.md §3). Writers only append deltas: the projection trigger runs inside the
 -- sync server's transactions, and a shared counter row would serialise every writer on its lock until
 -- commit. tick() folds the deltas into mana_ai_private.counters.
 -- PL/pgSQL, not SQL: a non-inlinable SQL function is re-planned on every call from PL/pgSQL, and this

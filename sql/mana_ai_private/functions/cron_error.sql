@@ -1,4 +1,4 @@
--- Validates a standard 5-field cron expression (scheduling.md §5.1): NULL when valid, else a short
+-- Validates a standard 5-field cron expression (docs/scheduling.md §5.1): NULL when valid, else a short
 -- reason naming the field, e.g. `minute field: value 61 out of range 0-59`. An invalid expression
 -- makes the cadence invalid (cadence_error), so the reason ends up in the quarantine row.
 -- Accepted, per field (minute 0-59, hour 0-23, day-of-month 1-31, month 1-12, day-of-week 0-7 with

@@ -1,5 +1,5 @@
 -- First fire time of a 5-field cron expression strictly after p_after, evaluated in the wall-clock
--- time of zone p_tz (scheduling.md §5.1: cron cadences are evaluated server-side in
+-- time of zone p_tz (docs/scheduling.md §5.1: cron cadences are evaluated server-side in
 -- MANA_AI_TIMEZONE). Grammar: see cron_error; an invalid expression gives NULL, never an error.
 -- Day rule as in Vixie cron: when both day-of-month and day-of-week are restricted (neither field
 -- starts with `*`) a day matches if EITHER matches, otherwise both must (so `*/2` in one of them

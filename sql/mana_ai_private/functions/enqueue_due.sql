@@ -1,6 +1,6 @@
 -- Puts a `queued` run into the ledger for every mission that is due at p_now and not gated by its agent
 -- (archived/paused), unless its slot already has a run: runs_slot_once makes a second run for one slot
--- impossible (scheduling.md §5.3), so calling this again, or from overlapping transactions, is harmless.
+-- impossible (docs/scheduling.md §5.3), so calling this again, or from overlapping transactions, is harmless.
 -- Called by tick() for all missions and by the projection trigger for the missions a statement made due
 -- now (p_user_ids / p_mission_ids: parallel arrays of keys; both NULL = all missions).
 -- became_due_at = greatest(slot, p_now): the instant the slot became due in the database — the slot

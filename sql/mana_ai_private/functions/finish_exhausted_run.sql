@@ -1,4 +1,4 @@
--- Ends a run that used its last attempt (scheduling.md §5.3 step 4): writes the schedule-only row
+-- Ends a run that used its last attempt (docs/scheduling.md §5.3 step 4): writes the schedule-only row
 -- (data {nextRunAt, updatedAt}, system actor) so the mission moves on to its next slot instead of
 -- being due forever, and marks the run `dead` with schedule_advanced. If the mission is no longer due
 -- at the run's slot, nothing is written and the run is `superseded`.
@@ -32,6 +32,9 @@ begin
   end if;
 
   begin
+    -- pending captured rows of the mission first; without waiting: tick() calls this in a loop and
+    -- holds the projection rows of the runs it finished before (fail_run folded, waiting, already)
+    perform mana_ai_private.fold_mission(v_run.user_id, v_run.mission_id, p_now, false);
     v_res := mana_ai_private.write_mission_row(v_run.user_id, v_run.mission_id, v_run.slot, null, p_now);
     if v_res is null then
       update mana_ai.runs r

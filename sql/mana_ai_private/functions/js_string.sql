@@ -1,5 +1,5 @@
 -- JavaScript `String(x ?? '')` of a JSON value: how the reference turns a mission's objective into the
--- actor's rationale (writeback.md §4, src/planner/mission.ts does the same for the prompt).
+-- actor's rationale (docs/writeback.md §4, src/planner/mission.ts does the same for the prompt).
 --   absent / null → ''        string → itself          true / false → 'true' / 'false'
 --   number → shortest decimal form (5.0 → '5'; exponent forms such as 1e21 stay decimal, a known gap)
 --   object → '[object Object]'     array → elements joined with ',' (null elements → '', nested arrays

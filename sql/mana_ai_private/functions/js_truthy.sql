@@ -1,5 +1,5 @@
 -- JavaScript truthiness of a JSON value: null, false, 0 and "" are falsy, everything else (including
--- "0", [] and {}) is truthy. Absent (SQL NULL) is falsy. Used for `deletedAt` (data-model.md §3).
+-- "0", [] and {}) is truthy. Absent (SQL NULL) is falsy. Used for `deletedAt` (docs/data-model.md §3).
 -- Test: test/sql/mana_ai_private/functions/js_truthy.sql
 create or replace function mana_ai_private.js_truthy(p_value jsonb)
   returns boolean

@@ -1,5 +1,5 @@
 -- Wall-clock time in an IANA zone -> instant, resolved like JavaScript Temporal's "compatible"
--- disambiguation (what `Date#setHours` does), because scheduling.md §5.1 requires the server to
+-- disambiguation (what `Date#setHours` does), because docs/scheduling.md §5.1 requires the server to
 -- land on the same instant a browser would:
 --   * gap (spring forward): the local time is read with the offset in force BEFORE the transition,
 --     i.e. skipped forward by the gap (Berlin 2024-03-31 02:30 -> 03:30 CEST = 01:30Z);

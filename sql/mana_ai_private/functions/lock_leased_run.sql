@@ -1,4 +1,4 @@
--- The fencing rule of the write path in one place (scheduling.md §5.3 step 5): a run may be completed
+-- The fencing rule of the write path in one place (docs/scheduling.md §5.3 step 5): a run may be completed
 -- or failed only by the holder of its current lease token while it is `running`. Locks the run row
 -- (FOR UPDATE) and returns it; returns NULL for anyone else (unknown run, other status, stale token),
 -- so a stale holder changes nothing.

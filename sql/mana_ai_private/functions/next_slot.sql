@@ -1,4 +1,4 @@
--- The next `nextRunAt` the runner writes after a run (scheduling.md §5.1), with the browser's rules
+-- The next `nextRunAt` the runner writes after a run (docs/scheduling.md §5.1), with the browser's rules
 -- of §2 and `from` = the instant of the write-back, wall-clock kinds evaluated in zone p_tz
 -- (MANA_AI_TIMEZONE):
 --   manual, invalid (cadence_error not NULL)  -> NULL: the mission stops being due;
@@ -79,7 +79,7 @@ begin
 end
 $$;
 comment on function mana_ai_private.next_slot(jsonb, timestamptz, text) is
-  E'The next nextRunAt after a run at p_from (scheduling.md §5.1), wall-clock kinds in zone p_tz.\n\n'
+  E'The next nextRunAt after a run at p_from (docs/scheduling.md §5.1), wall-clock kinds in zone p_tz.\n\n'
   'manual and invalid cadences give NULL; interval adds everyMinutes like JavaScript Date (ms); daily '
   'and weekly take the next local slot after p_from, DST-resolved like Temporal "compatible"; cron '
   'uses cron_next. Never raises except for an unknown zone (22023).';

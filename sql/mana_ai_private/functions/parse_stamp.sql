@@ -1,7 +1,7 @@
--- Parses an LWW stamp (data-model.md §3): ISO-8601 / RFC 3339 date-time with any fractional precision
+-- Parses an LWW stamp (docs/data-model.md §3): ISO-8601 / RFC 3339 date-time with any fractional precision
 -- and `Z` or a numeric offset, to an instant. Anything else (not a string, no offset, impossible date,
 -- 'now', 'infinity', leap second :60, …) is NULL = "no stamp". Never raises: the text is validated by
--- predicates first (architecture.md: cast-and-catch lets 'tomorrow' or 'epoch' in, and exception blocks
+-- predicates first (docs/architecture.md: cast-and-catch lets 'tomorrow' or 'epoch' in, and exception blocks
 -- cost a subtransaction), and only a string of the exact validated shape reaches the cast, where
 -- DateStyle cannot matter because the offset is explicit.
 -- Offsets are limited to ±15:59, PostgreSQL's range (JavaScript accepts up to ±23:59; no real zone

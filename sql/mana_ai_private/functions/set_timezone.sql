@@ -1,4 +1,4 @@
--- Stores MANA_AI_TIMEZONE (the zone of daily/weekly/cron slots, scheduling.md §5.1). Called by migrate;
+-- Stores MANA_AI_TIMEZONE (the zone of daily/weekly/cron slots, docs/scheduling.md §5.1). Called by migrate;
 -- the trigger evaluates cron first-fire times inside the sync server's transactions, where no listener
 -- configuration is visible, so the zone must live in the database. Rejects unknown zones.
 -- Test: test/sql/mana_ai_private/functions/set_timezone.sql

@@ -2,7 +2,7 @@
 -- away, no longer active, or its slot moved (a device changed nextRunAt, or the browser ran the slot).
 -- Open = queued, failed (retry pending or schedule advance pending), or running with an expired lease
 -- (nobody holds it any more). A run with a live lease is left to its holder: complete_run re-checks
--- under the mission's row lock and supersedes it there (scheduling.md §5.3 steps 2–3).
+-- under the mission's row lock and supersedes it there (docs/scheduling.md §5.3 steps 2–3).
 -- Gates do not supersede: a paused agent's run stays queued until it is resumed.
 -- SKIP LOCKED: a run being completed or failed right now is not waited for; its holder decides.
 -- Called by tick() and by claim_runs() before choosing. Cost: the open runs (runs_open_idx) and one

@@ -1,5 +1,5 @@
 -- Canonical 24-character JavaScript toISOString() form, YYYY-MM-DDTHH:mm:ss.sssZ, UTC, milliseconds
--- truncated (writeback.md §3: devices compare stamps as strings, so the form must be exact).
+-- truncated (docs/writeback.md §3: devices compare stamps as strings, so the form must be exact).
 -- Test: test/sql/mana_ai_private/functions/to_iso.sql
 create or replace function mana_ai_private.to_iso(p_at timestamptz)
   returns text

@@ -1,18 +1,20 @@
--- Writes the runner's one sync_changes row for a mission slot (writeback.md §2–5), or nothing when the
+-- Writes the runner's one sync_changes row for a mission slot (docs/writeback.md §2–5), or nothing when the
 -- mission is no longer due at that slot. Shared by complete_run (with an iteration) and the last-attempt
 -- path of fail_run / tick (p_iteration NULL: the schedule-only row).
 --   1. lock the mission's projection row and re-check: present, not deleted, active, due_at = p_slot
---      (else return NULL: the caller marks the run superseded; scheduling.md §5.3 step 3);
---   2. read the fresh record through its pointers (the trigger folds every insert, so it is current);
+--      (else return NULL: the caller marks the run superseded; docs/scheduling.md §5.3 step 3);
+--   2. read the fresh record through its pointers (current: the caller folded the mission's pending
+--      captured rows first, fold_mission);
 --   3. S = max(now, c + 1 ms), c = the latest current stamp among the fields written (iterations,
 --      nextRunAt, updatedAt — schedule-only: nextRunAt, updatedAt), truncated to the millisecond like
---      toISOString (writeback.md §3, KI-9): S > c always, so a device clock ahead of ours cannot hide the
+--      toISOString (docs/writeback.md §3, KI-9): S > c always, so a device clock ahead of ours cannot hide the
 --      write;
 --   4. nextRunAt = next_slot(cadence of the fresh record, now, settings.timezone), ISO text or null;
 --   5. iterations = the fresh `iterations` (non-array → []) + p_iteration with finishedAt = now
---      (KI-8: never an older copy); actor per writeback.md §4 from the agent resolved now;
+--      (KI-8: never an older copy); actor per docs/writeback.md §4 from the agent resolved now;
 --   6. INSERT under the user's RLS scope (FORCE RLS on sync_changes), restoring the caller's scope;
---      the projection trigger folds the row in the same transaction, so the mission is no longer due.
+--      the capture trigger queues the row and this function folds it at once (fold_records with its
+--      change id), in the same transaction, so the mission is no longer due.
 -- The caller holds the run's row lock and decides the run's status. Raises on database errors (the
 -- caller's transaction, or its sub-block, rolls back everything including the scope change).
 -- Returns {"changeId","stamp","nextRunAt","agentResolved"}.
@@ -104,6 +106,9 @@ begin
           'mana-ai-runner', 1, v_actor)
   returning id into v_change_id;
   perform set_config('app.current_user_id', coalesce(v_prev, ''), true);
+  -- the capture trigger queued the row; fold it now, so the mission is current (and no longer due)
+  -- when this transaction commits
+  perform mana_ai_private.fold_records(array[p_user_id], array['aiMissions'], array[p_mission_id], p_now, false, v_change_id);
 
   return jsonb_build_object('changeId', v_change_id, 'stamp', v_stamp, 'nextRunAt', v_next_json,
                             'agentResolved', v_agent is not null);

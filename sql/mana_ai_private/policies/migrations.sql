@@ -1,5 +1,5 @@
 -- mana_ai_private.migrations is postgres-migrations' bookkeeping (id, name, hash, executed_at), created
--- by the library itself in the first schema of the migrating connection's search_path (TOOLCHAIN.md §7).
+-- by the library itself in the first schema of the migrating connection's search_path (docs/platform.md §2).
 -- It deliberately has NO row-level security, the one exception to "every table is RLS-forced":
 --   * the migrator reads and appends it as mana_ai_owner BEFORE this object layer runs (and on the very
 --     first deploy, before any policy exists); a forced table without a matching policy would look empty

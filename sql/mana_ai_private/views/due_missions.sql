@@ -2,8 +2,8 @@
 -- nextRunAt or a cron first fire), with their agent and its gate. "Due now" is `slot <= now`; the view
 -- itself has no clock so the enqueue, tick, claim and wake-up queries can share it.
 --   agent_id / agent_resolved: the mission's agentId resolved to a present, non-deleted agent of the
---     same user; a missing or deleted agent is the legacy principal, ungated (KI-11, scheduling.md §4).
---   gate: 'skipped-archived' | 'skipped-paused' | NULL, in that order (scheduling.md §5.4). The
+--     same user; a missing or deleted agent is the legacy principal, ungated (KI-11, docs/scheduling.md §4).
+--   gate: 'skipped-archived' | 'skipped-paused' | NULL, in that order (docs/scheduling.md §5.4). The
 --     concurrency quota is not a gate of the mission but of the ledger (claim_candidates).
 --   max_concurrent: the agent's maxConcurrentMissions (already defaulted by the projection), NULL for
 --     the legacy principal (no quota).

@@ -1,5 +1,5 @@
 /**
- * Scenario 5: crypto abuse against the real listener process holding a private key (crypto.md).
+ * Scenario 5: crypto abuse against the real listener process holding a private key (docs/crypto.md).
  * Broken grants, one mission each: truncated, 100 KB, non-base64 in several ways, wrapped for another
  * key, a flipped byte in the wrapped key, a 16-byte key, expired, unparseable expiry, another mission,
  * version v2, not an object. Broken records under one valid grant: out-of-grant table and id, flipped
@@ -7,7 +7,7 @@
  * shorter than the tag, `enc:1:` alone, no dot, a plaintext that is not JSON.
  *
  * Each must give its named reason: grant failures `mana_ai_grant_skips_total{reason}` and no audit row
- * (crypto.md §3, §5 step 1); record failures one audit row with status and reason (§5 steps 2 and 4),
+ * (docs/crypto.md §3, §5 step 1); record failures one audit row with status and reason (§5 steps 2 and 4),
  * out-of-grant records also `mana_ai_grant_scope_violations_total{table}`. Decrypt failures have no
  * metric of their own in the spec: `mana_ai_decrypts_total` must simply not count them. Every mission
  * still plans (KI-15), the process never crashes, and no secret of a record the runner must not use

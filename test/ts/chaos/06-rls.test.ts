@@ -161,12 +161,22 @@ describe('scenario 6: RLS and the runtime role', () => {
         ['select * from mana_ai.read_decrypt_audit($1, $2, $3)', [`${A}' or '1'='1`, null, 10], (o) => assert.deepEqual(o.rows, [])],
         ['select * from mana_ai.read_decrypt_audit($1, $2, $3)', [A, null, 1_000_000], (o) => assert.ok(o.rows!.length <= 1000)],
       ],
+      'mana_ai.claim_and_load_runs(text,integer,integer)': [
+        ['select * from mana_ai.claim_and_load_runs($1, $2, $3)', ['', 1, 1], (o) => assert.equal(o.code, 'MA101')],
+        ['select * from mana_ai.claim_and_load_runs($1, $2, $3)', ['w', 10, 60000], (o) => assert.deepEqual(o.rows, [], 'held runs are not handed out twice, nor their records')],
+      ],
       'mana_ai.claim_runs(text,integer,integer)': [
         ['select * from mana_ai.claim_runs($1, $2, $3)', ['', 1, 1], (o) => assert.equal(o.code, 'MA101')],
         ['select * from mana_ai.claim_runs($1, $2, $3)', ['w', -1, 1], (o) => assert.equal(o.code, 'MA101')],
         ['select * from mana_ai.claim_runs($1, $2, $3)', ['w', 10, 60000], (o) => assert.deepEqual(o.rows, [], 'held runs are not handed out twice')],
       ],
       'mana_ai.tick()': [['select mana_ai.tick() r', [], (o) => assert.equal(typeof o.rows?.[0]?.r, 'object')]],
+      // the fold does every user's pending work, as the system; it answers with counts only
+      'mana_ai.fold(integer)': [
+        ['select mana_ai.fold($1) r', [0], (o) => assert.equal(o.code, 'MA101')],
+        ['select mana_ai.fold($1) r', [10_001], (o) => assert.equal(o.code, 'MA101')],
+        ['select mana_ai.fold($1) r', [10], (o) => assert.ok(!JSON.stringify(o.rows).includes(B))],
+      ],
       'mana_ai.next_wakeup()': [['select mana_ai.next_wakeup() r', [], (o) => assert.equal(o.code, undefined)]],
       'mana_ai.read_counters()': [['select * from mana_ai.read_counters()', [], (o) => assert.ok(!JSON.stringify(o.rows).includes(B))]],
       'mana_ai.runtime_settings()': [['select mana_ai.runtime_settings() r', [], (o) => assert.ok(!JSON.stringify(o.rows).includes(B))]],
@@ -302,7 +312,7 @@ describe('scenario 6: RLS and the runtime role', () => {
 
   test('mana_ai.now moves the clock only where settings.allow_test_clock is on; a fresh database has it off', async () => {
     await withClient(rootUrl('postgres'), (c) => c.query(`create database ${fresh}`));
-    execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'migrate'], {
+    execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'migrate', '--create-sync-changes'], {
       cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'],
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'warn', MANA_AI_ADMIN_DATABASE_URL: rootUrl(fresh), MANA_AI_TIMEZONE: 'Europe/Berlin' },
     });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { cli } from './support.js';
 
-const COMMANDS = ['serve', 'migrate', 'status', 'explain', 'tick', 'rebuild', 'keygen', 'grant'];
+const COMMANDS = ['serve', 'migrate', 'status', 'explain', 'tick', 'rebuild', 'keygen', 'grant', 'detach'];
 
 describe('mana-ai --help', () => {
   for (const name of COMMANDS) {
@@ -39,7 +39,7 @@ describe('mana-ai --help', () => {
   });
 
   test('the help of the admin commands names the admin connection', async () => {
-    for (const name of ['status', 'explain', 'tick', 'rebuild']) {
+    for (const name of ['status', 'explain', 'tick', 'rebuild', 'detach']) {
       assert.match((await cli([name, '--help'])).stdout, /MANA_AI_ADMIN_DATABASE_URL/, name);
     }
     assert.match((await cli(['rebuild', '--help'])).stdout, /BYPASSRLS/);

@@ -1,7 +1,7 @@
 /**
  * The real `mana-ai` command as a deployment runs it: `npx --no mana-ai <command>` from the repo
  * root (bin/mana-ai.js → dist/), with configuration only through the environment. Covers the boot
- * checks of operations.md §5 (config, schema version, superuser refusal), SIGTERM → exit 0 with no
+ * checks of docs/operations.md §5 (config, schema version, superuser refusal), SIGTERM → exit 0 with no
  * process left behind, and `migrate` being idempotent on a brand-new database.
  */
 import assert from 'node:assert/strict';
@@ -19,11 +19,11 @@ function pgUrl(user: string, database: string): string {
   return `postgresql://${user}@localhost:${process.env.PGPORT ?? '5432'}/${database}?host=${encodeURIComponent(host)}`;
 }
 
-async function asRoot(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: pgUrl(process.env.PGUSER ?? 'postgres', 'postgres') });
+async function asRoot(sql: string, database = 'postgres'): Promise<pg.QueryResultRow[]> {
+  const client = new pg.Client({ connectionString: pgUrl(process.env.PGUSER ?? 'postgres', database) });
   await client.connect();
   try {
-    await client.query(sql);
+    return (await client.query(sql)).rows;
   } finally {
     await client.end();
   }
@@ -217,13 +217,19 @@ describe('the mana-ai command', () => {
     assert.match(c.stderr.join(''), /run `mana-ai migrate`/);
   });
 
-  test('migrate twice on a fresh empty database: both succeed, the second applies nothing', async () => {
+  test('migrate on a fresh empty database: without sync_changes it stops and creates nothing; with --create-sync-changes twice, the second applies nothing', async () => {
     const name = `t_fresh_${randomBytes(4).toString('hex')}`;
     await asRoot(`create database ${name}`);
     extraDbs.push(name);
     const env = { MANA_AI_ADMIN_DATABASE_URL: pgUrl(process.env.PGUSER ?? 'postgres', name), MANA_AI_TIMEZONE: 'Europe/Berlin' };
 
-    const first = cli(['migrate'], env);
+    const refused = cli(['migrate'], env);
+    assert.equal(await within(refused.exited, 60_000, 'migrate without the table'), 1);
+    assert.match(refused.stderr.join(''), /public\.sync_changes does not exist .*belongs to the sync server.*--create-sync-changes.*\[SYNC_CHANGES_MISSING\]/);
+    assert.deepEqual(await asRoot(`select (select count(*)::int from pg_namespace where nspname like 'mana_ai%') as schemas`, name),
+      [{ schemas: 0 }], 'nothing was created');
+
+    const first = cli(['migrate', '--create-sync-changes'], env);
     assert.equal(await within(first.exited, 60_000, 'first migrate'), 0, first.stderr.join(''));
     const done1 = logLines(first).find((l) => l.msg === 'migrate done');
     // (postgres-migrations also reports its own bookkeeping file, 0_create-migrations-table.sql.)

@@ -47,6 +47,7 @@ describe('mana-ai status', () => {
     assert.equal(s.runs.dead, 1);
     assert.equal(s.runs.dead24h, 1);
     assert.deepEqual(s.quarantine, { total: 1, last24h: 1, skipped: 0 }, 'the unknown cadence kind was quarantined (applied)');
+    assert.deepEqual(s.capture, { rows: 0, oldestCapturedAt: null, oldestAgeSeconds: 0 }, 'db.sync folded everything');
     assert.equal(s.pgCron, false, 'the test clone has no pg_cron');
     const a1 = s.agents.find((a) => a.agentId === 'a1');
     assert.deepEqual(
@@ -63,6 +64,7 @@ describe('mana-ai status', () => {
     assert.match(stdout, /runs\s+1 queued, 1 running \(1 live lease, 0 expired\), 1 failed \(1 retry pending\), 1 dead/);
     assert.ok(stdout.includes(`next due    ${nextDue} (in 1 h `), stdout);
     assert.match(stdout, /quarantine\s+1 row \(1 in the last 24 h, 0 skipped entirely\)/);
+    assert.match(stdout, /capture\s+nothing waiting to be folded/);
     assert.match(stdout, /pg_cron\s+absent/);
     assert.match(stdout, /u1\s+a1\s+active\s+1\/1 full\s+0\s+1\s+0\s+1\s+0/);
   });

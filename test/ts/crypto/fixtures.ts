@@ -1,14 +1,14 @@
 /**
- * Test fixtures for the crypto and resolver tests: the spec's vectors file (shared/ lies beside the
- * repo, so `../shared` from the repo root) and vectors built here with node:crypto only, so they do
- * not depend on the code under test (crypto.md §7).
+ * Test fixtures for the crypto and resolver tests: the fixed vector set in test/fixtures/crypto-v1.json
+ * (described in docs/crypto.md, *Vectors*) and vectors built here with node:crypto only, so they do
+ * not depend on the code under test (docs/crypto.md §7).
  */
 import {
   constants, createCipheriv, createSecretKey, generateKeyPairSync, hkdfSync, publicEncrypt, randomBytes, type KeyObject,
 } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
-/** The shape of shared/spec/vectors/crypto-v1.json (only what the tests read). */
+/** The shape of test/fixtures/crypto-v1.json (only what the tests read). */
 export interface SpecVectors {
   rsa: { privatePkcs8Pem: string; publicSpkiPem: string };
   masterKeyHex: string;
@@ -27,8 +27,8 @@ export interface SpecVectors {
   };
 }
 
-/** test/ts/crypto → repo root is three levels up; shared/ sits beside the repo. */
-export const VECTORS_URL = new URL('../../../../shared/spec/vectors/crypto-v1.json', import.meta.url);
+/** test/ts/crypto → test/fixtures. */
+export const VECTORS_URL = new URL('../../fixtures/crypto-v1.json', import.meta.url);
 
 export function loadVectors(): SpecVectors {
   return JSON.parse(readFileSync(VECTORS_URL, 'utf8')) as SpecVectors;
@@ -50,7 +50,7 @@ export function wrap(publicPem: string, bytes: Uint8Array): string {
     .toString('base64');
 }
 
-/** HKDF exactly as crypto.md §2, written independently of src/crypto/hkdf.ts. */
+/** HKDF exactly as docs/crypto.md §2, written independently of src/crypto/hkdf.ts. */
 export function hkdfMdk(master: Uint8Array, missionId: string, tables: string[], ids: string[]): Buffer {
   const info = `mana-ai-mission-grant:v1:tables=${[...tables].sort().join(',')}:ids=${[...ids].sort().join(',')}`;
   return Buffer.from(hkdfSync('sha256', master, Buffer.from(missionId), Buffer.from(info), 32));

@@ -149,7 +149,7 @@ describe('unwrapGrant with vectors built here', () => {
     for (const c of cases) assert.equal(unwrap(c), 'malformed');
   });
 
-  test('reasons are exactly the four of crypto.md §3', () => {
+  test('reasons are exactly the four of docs/crypto.md §3', () => {
     assert.deepEqual([...UNWRAP_REASONS], ['not-configured', 'expired', 'malformed', 'wrap-rejected']);
   });
 });

@@ -12,8 +12,8 @@ import { hkdfMdk, loadVectors, rsaPair } from './fixtures.js';
 const vectors = loadVectors();
 const master = Buffer.from(Array.from({ length: 32 }, (_, i) => i + 1)); // 0x01…0x20
 
-describe('HKDF MDK derivation (crypto.md §2)', () => {
-  test('golden vector from crypto.md', () => {
+describe('HKDF MDK derivation (docs/crypto.md §2)', () => {
+  test('golden vector from docs/crypto.md', () => {
     const info = grantInfo(['notes', 'tasks'], ['notes:n1', 'tasks:t1']);
     assert.equal(info, 'mana-ai-mission-grant:v1:tables=notes,tasks:ids=notes:n1,tasks:t1');
     const mdk = deriveMdk(master, { missionId: 'mission-abc', tables: ['notes', 'tasks'], recordIds: ['notes:n1', 'tasks:t1'] });

@@ -48,8 +48,8 @@ describe('mana-ai migrate', () => {
   test('a fresh database without pg_cron: everything applied, the timer fallback named, a second run changes nothing', async () => {
     const db = await emptyDatabase();
     const first = collector();
-    const r1 = await migrateDatabase({ databaseUrl: db.url, logger: first.logger, timezone: 'Asia/Tokyo' });
-    assert.deepEqual(r1.migrationsApplied, ['00001_init.sql']);
+    const r1 = await migrateDatabase({ databaseUrl: db.url, logger: first.logger, timezone: 'Asia/Tokyo', createSyncChanges: true });
+    assert.deepEqual(r1.migrationsApplied, ['00001_init.sql', '00002_capture.sql', '00003_takeover.sql']);
     assert.equal(r1.objectsChanged, true);
     assert.equal(r1.pgCron, false);
     assert.ok(first.lines.some((l) => String(l.msg).includes('the listener timer will tick instead')), 'says the listener timer ticks');
@@ -69,11 +69,15 @@ describe('mana-ai migrate', () => {
     assert.equal(tz2!.tz, 'Asia/Tokyo', 'an unset MANA_AI_TIMEZONE leaves the stored zone alone');
   });
 
-  test('an upgrade replaces the earlier trigger shape and the scalar make_offer in place, as mana_ai_owner', async () => {
+  test('an upgrade replaces the earlier trigger shapes and the scalar make_offer in place, as mana_ai_owner', async () => {
     const db = await emptyDatabase();
-    await migrateDatabase({ databaseUrl: db.url, logger: collector().logger });
-    // the shape of the first release: one statement trigger for every INSERT, no row mark
-    await query(db.url, `drop trigger _500_project_mark on public.sync_changes;
+    await migrateDatabase({ databaseUrl: db.url, logger: collector().logger, createSyncChanges: true });
+    // the shape of the first release: one statement trigger folding every INSERT in the sync
+    // transaction (tg_sync_changes__project), no row mark
+    await query(db.url, `set role mana_ai_owner;
+      create function mana_ai_private.tg_sync_changes__project() returns trigger language plpgsql as 'begin return null; end';
+      reset role;
+      drop trigger _500_project_mark on public.sync_changes;
       create or replace trigger _500_project after insert on public.sync_changes referencing new table as new_rows
         for each statement execute function mana_ai_private.tg_sync_changes__project();
       update mana_ai_private.sql_objects set sha1 = 'an-earlier-release';
@@ -86,20 +90,26 @@ describe('mana-ai migrate', () => {
       `select tgname, pg_get_triggerdef(oid) as def from pg_trigger
         where tgrelid = 'public.sync_changes'::regclass and not tgisinternal order by tgname`);
     assert.deepEqual(defs.map((d) => d.tgname), ['_500_project', '_500_project_mark']);
-    assert.match(defs[0]!.def, /FOR EACH STATEMENT WHEN \(\(?current_setting\('mana_ai\.project_pending'/, 'the fold runs only for marked statements');
+    assert.match(defs[0]!.def, /FOR EACH STATEMENT WHEN \(\(?current_setting\('mana_ai\.capture_pending'.*tg_sync_changes__capture\(\)/,
+      'the capture runs only for marked statements');
     assert.match(defs[1]!.def, /BEFORE INSERT .* FOR EACH ROW WHEN/, 'the mark is a filtered row trigger');
     const [offer] = await query<{ retset: boolean }>(db.url,
       `select proretset as retset from pg_proc where oid = 'mana_ai_private.make_offer(text,text,jsonb,jsonb,timestamptz,uuid,int,text)'::regprocedure`);
     assert.deepEqual(offer, { retset: true }, 'the earlier scalar make_offer is replaced by the inlinable one');
+    const [old] = await query<{ f: string | null }>(db.url, `select to_regprocedure('mana_ai_private.tg_sync_changes__project()')::text as f`);
+    assert.deepEqual(old, { f: null }, 'the in-transaction fold function is dropped');
     await query(db.url, `insert into public.sync_changes (app_id, table_name, record_id, user_id, op, data, client_id)
       values ('ai', 'aiMissions', 'm1', 'u1', 'insert', '{"state":"active","cadence":{"kind":"manual"}}', 'd')`);
+    const [q] = await query<{ n: number }>(db.url, `select count(*)::int as n from mana_ai_private.captured`);
+    assert.deepEqual(q, { n: 1 }, 'the upgraded triggers capture');
+    await query(db.url, 'select mana_ai.fold()');
     const [p] = await query<{ present: boolean }>(db.url, `select present from mana_ai_private.projections where record_id = 'm1'`);
-    assert.deepEqual(p, { present: true }, 'and the upgraded triggers project');
+    assert.deepEqual(p, { present: true }, 'and the fold projects');
   });
 
   test('the compat sync_changes table is created exactly like the sync server creates it', async () => {
     const db = await emptyDatabase();
-    await migrateDatabase({ databaseUrl: db.url, logger: collector().logger });
+    await migrateDatabase({ databaseUrl: db.url, logger: collector().logger, createSyncChanges: true });
     const [t] = await query<{ rls: boolean; force: boolean }>(db.url,
       `select relrowsecurity as rls, relforcerowsecurity as force from pg_class where oid = 'public.sync_changes'::regclass`);
     assert.deepEqual(t, { rls: true, force: true });

@@ -328,6 +328,7 @@ describe('Prometheus config and alert rules', () => {
       ['ManaAiLlmErrorRateHigh', [/mana_ai_llm_attempts_total\{outcome!~"ok\|aborted"\}/], '10m', 'warning'],
       ['ManaAiLlmCircuitOpen', [/mana_ai_llm_circuit_open/], '5m', 'warning'],
       ['ManaAiDueLagHigh', [/histogram_quantile\(0\.95, .*mana_ai_due_to_llm_seconds_bucket/], '15m', 'warning'],
+      ['ManaAiCaptureBacklogOld', [/^max\(mana_ai_capture_backlog_oldest_age_seconds\) > 60$/], '5m', 'warning'],
     ];
     for (const [name, fragments, forValue, severity] of required) {
       const r = byName.get(name);
@@ -437,8 +438,8 @@ describe('compose.yaml', () => {
     assert.deepEqual(arr(obj(service('db').healthcheck, 'healthcheck').test, 'test').slice(0, 2), ['CMD', 'pg_isready']);
   });
 
-  test('migrate is the listener image with command ["migrate"] as the postgres superuser', () => {
-    assert.deepEqual(service('migrate').command, ['migrate']);
+  test('migrate is the listener image with command ["migrate", "--create-sync-changes"] as the postgres superuser', () => {
+    assert.deepEqual(service('migrate').command, ['migrate', '--create-sync-changes'], 'the demo stack has no sync server');
     assert.equal(service('migrate').image, service('listener').image);
     assert.deepEqual(service('migrate').build, service('listener').build);
     assert.match(env('migrate').MANA_AI_ADMIN_DATABASE_URL!, /^postgresql:\/\/postgres:\$\{POSTGRES_PASSWORD:\?[^}]*\}@db:5432\/mana_sync$/);

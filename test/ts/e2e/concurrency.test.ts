@@ -1,5 +1,5 @@
 /**
- * Several listeners on one database (KI-10, scheduling.md §5.3–5.4): two real app instances with
+ * Several listeners on one database (KI-10, docs/scheduling.md §5.3–5.4): two real app instances with
  * different worker names drain the same ledger. One plan per slot across instances, the per-agent
  * quota counted across instances, gated agents never reach the LLM, a deleted agent plans as the
  * legacy principal.

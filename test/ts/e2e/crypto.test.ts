@@ -1,5 +1,5 @@
 /**
- * Grants end to end (crypto.md §7): fixtures are built here with node:crypto only (RSA-OAEP wrap,
+ * Grants end to end (docs/crypto.md §7): fixtures are built here with node:crypto only (RSA-OAEP wrap,
  * HKDF-SHA-256 MDK, AES-256-GCM `enc:1:` fields), inserted through sync_changes, and the real
  * listener (runner role, loopback fake LLM) unwraps, replays, decrypts, audits and prompts.
  * Each negative case is its own mission; plaintext tokens are random so "never in a request" is a
@@ -26,17 +26,17 @@ const rsaPair = () => generateKeyPairSync('rsa', {
   privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
 });
 
-/** crypto.md §2: info string over the sorted lists, salt = mission id, 32 bytes. */
+/** docs/crypto.md §2: info string over the sorted lists, salt = mission id, 32 bytes. */
 function deriveMdk(master: Buffer, missionId: string, tables: string[], recordIds: string[]): { info: string; mdk: Buffer } {
   const info = `mana-ai-mission-grant:v1:tables=${[...tables].sort().join(',')}:ids=${[...recordIds].sort().join(',')}`;
   return { info, mdk: Buffer.from(hkdfSync('sha256', master, Buffer.from(missionId, 'utf8'), Buffer.from(info, 'utf8'), 32)) };
 }
 
-/** crypto.md §3: RSA-OAEP, SHA-256 (Node's oaepHash also selects MGF1-SHA-256), standard base64. */
+/** docs/crypto.md §3: RSA-OAEP, SHA-256 (Node's oaepHash also selects MGF1-SHA-256), standard base64. */
 const wrapKey = (publicPem: string, mdk: Buffer): string =>
   publicEncrypt({ key: publicPem, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, mdk).toString('base64');
 
-/** crypto.md §4: `enc:1:` + base64(iv) + '.' + base64(ct ‖ tag). */
+/** docs/crypto.md §4: `enc:1:` + base64(iv) + '.' + base64(ct ‖ tag). */
 function enc(key: Buffer, value: unknown): string {
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
@@ -95,7 +95,7 @@ describe('grants end to end: unwrap, decrypt, audit, prompt', () => {
     await db?.drop();
   });
 
-  test('HKDF of the test matches the golden vector of crypto.md §2', () => {
+  test('HKDF of the test matches the golden vector of docs/crypto.md §2', () => {
     const ikm = Buffer.from(Array.from({ length: 32 }, (_, i) => i + 1));
     const { info, mdk } = deriveMdk(ikm, 'mission-abc', ['tasks', 'notes'], ['tasks:t1', 'notes:n1']);
     assert.equal(info, 'mana-ai-mission-grant:v1:tables=notes,tasks:ids=notes:n1,tasks:t1');

@@ -1,5 +1,5 @@
 /**
- * The HTTP surface of the real app (operations.md §1, §3, §4; crypto.md §6): createApp with PORT 0,
+ * The HTTP surface of the real app (docs/operations.md §1, §3, §4; docs/crypto.md §6): createApp with PORT 0,
  * requests over loopback to the port app.start() reports. No fakes behind the routes: health reads
  * the database, the tick runs the SQL tick and drains, the audit route reads through the SQL API.
  */
@@ -13,7 +13,7 @@ import { startFakeLlm, type FakeLlm } from '../../support/fake-llm.js';
 
 const KEY = 'correct-horse-battery-staple';
 
-/** operations.md §3: every family, its type, and the buckets of the histograms. */
+/** docs/operations.md §3: every family, its type, and the buckets of the histograms. */
 const FAMILIES: Record<string, { type: 'counter' | 'histogram'; buckets?: number[] }> = {
   mana_ai_http_requests_total: { type: 'counter' },
   mana_ai_http_request_duration_seconds: { type: 'histogram', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
@@ -76,7 +76,7 @@ describe('HTTP surface of the running app', () => {
     assert.deepEqual(other.tick, { enabled: false, running: false }, 'TICK_ENABLED=false: nothing scheduled');
   });
 
-  test('GET /metrics: prom-client content type, every family of operations.md §3 with its type and buckets', async () => {
+  test('GET /metrics: prom-client content type, every family of docs/operations.md §3 with its type and buckets', async () => {
     // Traffic first, so labelled families have samples: a 401 at the gate and an unmatched path.
     await fetch(`${main.base}/internal/tick`, { method: 'POST' });
     await fetch(`${main.base}/no/such/path?x=1`);

@@ -2,7 +2,7 @@
  * End to end through the real product: a sync_changes insert makes a mission due → the trigger
  * enqueues and notifies → the listener (connected as a mana_ai_runner member) claims, prompts the
  * loopback fake LLM, parses and hands the iteration to complete_run → the write-back row, checked
- * field by field against writeback.md.
+ * field by field against docs/writeback.md.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

@@ -111,8 +111,10 @@ describe('llm client against the fake gateway', () => {
     llm.setDefault({ delayMs: 1000, content: 'zu spät' });
     const error = await rejection(make({ timeoutMs: 60, maxAttempts: 3 }).complete(PROMPT));
     assert.equal(error.message, 'mana-llm timeout');
-    assert.equal(llm.requests.length, 3);
+    // three attempts, each timed out; on a loaded machine an attempt can time out before the fake
+    // server has read its request, so the server may have seen fewer
     assert.deepEqual(outcomes(), ['timeout', 'timeout', 'timeout']);
+    assert.ok(llm.requests.length >= 1 && llm.requests.length <= 3, `${llm.requests.length} requests reached the server`);
   });
 
   test('500 then 200 → retried, succeeds', async () => {

@@ -20,7 +20,7 @@ function reasonOf(result: ParseResult): string {
 }
 const reason = (text: string) => reasonOf(parsePlan(text, TOOL_DEFINITIONS));
 
-describe('parsePlan: reason strings (planner.md §6)', () => {
+describe('parsePlan: reason strings (docs/planner.md §6)', () => {
   const cases: [string, string, string][] = [
     ['no block', 'Ich habe leider keinen Plan.', 'no JSON block found'],
     ['unterminated fence, not braces', '```json\n{"steps": []}', 'no JSON block found'],

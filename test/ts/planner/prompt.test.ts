@@ -171,7 +171,7 @@ describe('buildPrompt: user message', () => {
     assertOrder(user, ['# Mission: T', '## Konzept\n_(leer)_', '## Konkretes Ziel\n', '## Verknüpfte Eingaben\n_(keine verknüpften Eingaben)_', '## Letzte Iterationen (max. 3)\n_(erste Iteration)_', '\n\n---\n']);
   });
 
-  test('mission fields are normalised (§1): null/undefined → "", numbers stringified, odd iterations tolerated', () => {
+  test('mission fields are normalised (docs/planner.md §1): null/undefined → "", numbers stringified, odd iterations tolerated', () => {
     const { user } = buildPrompt({ ...base, mission: { title: null, objective: 12, iterations: [null, 'x', { plan: 'nope' }] } });
     assert.ok(user.startsWith('# Mission: \n\n## Konzept\n_(leer)_\n\n## Konkretes Ziel\n12\n'));
     assertOrder(user, ['**** ():', '**** ():', '**** ():', '---']);

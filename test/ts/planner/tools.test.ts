@@ -11,7 +11,7 @@ describe('tool catalog', () => {
     );
   });
 
-  test('names, modules and parameters are byte-exact per planner.md §7 (KI-13)', () => {
+  test('names, modules and parameters are byte-exact per docs/planner.md §7 (KI-13)', () => {
     const shape = Object.fromEntries(
       TOOL_DEFINITIONS.map((t) => [
         t.name,

@@ -19,7 +19,7 @@ const tamperTag = (value: string) => {
   return `enc:1:${iv}.${flipBase64(ct!, -1)}`;
 };
 
-describe('encrypted flow (crypto.md §5)', () => {
+describe('encrypted flow (docs/crypto.md §5)', () => {
   test('no mdk or no allowlist → nothing, no audit, no replay; goals still resolve', async () => {
     for (const c of [
       { missionId: 'm1', iterationId: 'i' },
@@ -134,7 +134,7 @@ describe('encrypted flow (crypto.md §5)', () => {
   });
 });
 
-describe('registry rules (resolvers.md §1)', () => {
+describe('registry rules (docs/resolvers.md §1)', () => {
   test('unknown module dropped silently and listed as unknown-module', async () => {
     const deps = fakeDeps({ [noteKey('n')]: { title: 'N' } });
     const r = await resolveInputs([{ module: 'photos', table: 'photos', id: 'p' }, note('n')], ctx(['notes:n', 'photos:p']), deps);
@@ -148,11 +148,9 @@ describe('registry rules (resolvers.md §1)', () => {
     const ids = ['a', 'b', 'c', 'd', 'e'];
     const deps = fakeDeps(Object.fromEntries(ids.map((id) => [noteKey(id), { title: id }])));
     ids.forEach((id, i) => deps.delays.set(noteKey(id), (ids.length - i) * 15)); // the first one is the slowest
-    const started = Date.now();
     const r = await resolveInputs(ids.map(note), ctx(ids.map((id) => `notes:${id}`)), deps);
     assert.deepEqual(r.inputs.map((i) => i.title), ids);
-    assert.equal(deps.maxInFlight, ids.length);
-    assert.ok(Date.now() - started < 15 * 15, 'total time is the slowest, not the sum');
+    assert.equal(deps.maxInFlight, ids.length, 'all five in flight at once: the total is the slowest, not the sum');
   });
 
   test('a throwing resolver is logged and dropped; the rest still resolve', async () => {

@@ -33,7 +33,7 @@ describe('resolveInputs: each module', () => {
   ];
   const allow = ['notes:n1', 'tasks:t1', 'events:e1', 'journalEntries:j1', 'kontextDoc:singleton'];
 
-  test('titles and contents per resolvers.md §3, read under the right app ids', async () => {
+  test('titles and contents per docs/resolvers.md §3, read under the right app ids', async () => {
     const deps = fakeDeps(records);
     const { inputs, unavailable } = await resolveInputs(refs, ctx(allow), deps);
     assert.deepEqual(unavailable, []);

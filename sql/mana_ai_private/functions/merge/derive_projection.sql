@@ -2,7 +2,7 @@
 --   missions: deleted, state, agent_id, next_run_at, cadence_error and due_at, the instant the mission
 --             is due: NULL unless present, not deleted and active; else the parsed nextRunAt, or — for
 --             an active cron mission whose nextRunAt is null or absent — the first fire time after its
---             createdAt (scheduling.md §5.1). An unparseable nextRunAt is never due (the reference
+--             createdAt (docs/scheduling.md §5.1). An unparseable nextRunAt is never due (the reference
 --             compared strings; we compare instants).
 --   agents:   deleted, state, name, max_concurrent = Number(maxConcurrentMissions ?? 1), non-finite → 1.
 -- Test: test/sql/mana_ai_private/functions/merge/derive_projection.sql

@@ -37,7 +37,7 @@ $$;
 comment on function mana_ai_private.field_problem(text, text, jsonb) is
   'Why a by-value field of an ai mission or agent is unusable (NULL when it is fine).';
 
--- Reduces one sync_changes row to what the LWW merge needs (data-model.md §3): the keys it offers with
+-- Reduces one sync_changes row to what the LWW merge needs (docs/data-model.md §3): the keys it offers with
 -- their stamps, the by-value keys with their values, and what is wrong with it. Large values (the
 -- `iterations` array, note contents) are never copied: the merge keeps a pointer to this row instead.
 --

@@ -1,4 +1,4 @@
--- THE field-level LWW merge (data-model.md §3, KI-9, KI-21): applies one offer to a fold state. Every
+-- THE field-level LWW merge (docs/data-model.md §3, KI-9, KI-21): applies one offer to a fold state. Every
 -- place that reconstructs a record uses it: the projection trigger (fold over a statement's rows),
 -- the single-record replay of inputs, the out-of-order replay and the rebuild (fold_agg).
 --
@@ -93,7 +93,7 @@ begin
 end
 $$;
 comment on function mana_ai_private.merge_step(mana_ai_private.fold_state, mana_ai_private.change_offer) is
-  E'Apply one change offer to a record''s fold state: the one field-level LWW merge.\n\nSee data-model.md §3; used by the trigger, replay and rebuild alike.';
+  E'Apply one change offer to a record''s fold state: the one field-level LWW merge.\n\nSee docs/data-model.md §3; used by the trigger, replay and rebuild alike.';
 
 -- Folds offers (already in (created_at, id) order) onto a state. Test: merge_step.sql
 create or replace function mana_ai_private.fold(p_state mana_ai_private.fold_state, p_offers mana_ai_private.change_offer[])

@@ -1,4 +1,4 @@
--- Single-record replay (resolvers.md §2): fold every row of one record from the log, in (created_at, id)
+-- Single-record replay (docs/resolvers.md §2): fold every row of one record from the log, in (created_at, id)
 -- order, with the one merge. Runs in the owner's RLS scope and restores the caller's scope afterwards
 -- (the caller may be the sync server inside its own transaction).
 -- Test: test/sql/mana_ai_private/functions/merge/replay.sql

@@ -1,5 +1,5 @@
 -- mana_ai.claim_runs(): ordering, limit, gates, per-agent quota, leases and fencing
--- (scheduling.md §5.3–5.5). Two sessions racing are tested in node:test.
+-- (docs/scheduling.md §5.3–5.5). Two sessions racing are tested in node:test.
 begin;
 \ir ../../../support/ledger-fixtures.sql
 select plan(36);

@@ -1,5 +1,5 @@
--- mana_ai.complete_run(): the write-back row (writeback.md §2–4), fencing, fresh re-check and the
--- projection trigger folding the runner's own row (scheduling.md §5.3). Missions and agents go in
+-- mana_ai.complete_run(): the write-back row (docs/writeback.md §2–4), fencing, fresh re-check and the
+-- projection trigger folding the runner's own row (docs/scheduling.md §5.3). Missions and agents go in
 -- through the log (tests.sync), so the trigger, record_json and the RLS scope are all exercised.
 begin;
 \ir ../../../support/ledger-fixtures.sql
@@ -81,7 +81,7 @@ select is((select res from done_agent),
                      'changeId', (select id from pg_temp.runner_rows('u1', 'm-agent'))),
   'done: iteration id, next slot (interval 60 min from now), S = now, the change id, agent resolved');
 
--- the exact row (writeback.md §2)
+-- the exact row (docs/writeback.md §2)
 select is((select count(*)::int from pg_temp.runner_rows('u1', 'm-agent')), 1, 'exactly one row is written');
 select results_eq(
   $$ select app_id, table_name, record_id, user_id, op, client_id, schema_version, created_at from pg_temp.runner_rows('u1', 'm-agent') $$,
@@ -115,7 +115,7 @@ select is(mana_ai_private.record_json('u1', 'aiMissions', 'm-agent') -> 'iterati
   'the folded record ends with the new iteration');
 select is((mana_ai.tick() ->> 'enqueued')::int, 0, 'a tick afterwards enqueues nothing for the finished slot');
 
--- actors (writeback.md §4)
+-- actors (docs/writeback.md §4)
 select is((select actor from pg_temp.runner_rows('u1', 'm-legacy')),
   '{"kind": "ai", "principalId": "legacy:ai-default", "displayName": "Mana", "missionId": "m-legacy", "iterationId": "it-m-legacy", "rationale": ""}',
   'no agentId: the legacy principal; a null objective becomes an empty rationale');
@@ -126,7 +126,7 @@ select is((select actor - 'iterationId' - 'missionId' from pg_temp.runner_rows('
   '{"kind": "ai", "principalId": "legacy:ai-default", "displayName": "Mana", "rationale": "7"}',
   'a deleted agent falls back to the legacy principal; the objective is String()-ed');
 
--- S = c + 1 ms when a device clock is ahead (writeback.md §3, KI-9)
+-- S = c + 1 ms when a device clock is ahead (docs/writeback.md §3, KI-9)
 select is((select res ->> 'stamp' from done_rest where mission_id = 'm-ahead'), '2024-01-01T05:00:00.001Z',
   'S = the latest current stamp + 1 ms (truncated to ms), not now');
 select is((select field_timestamps ->> 'nextRunAt' from pg_temp.runner_rows('u1', 'm-ahead')), '2024-01-01T05:00:00.001Z',

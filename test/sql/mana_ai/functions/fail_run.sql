@@ -1,5 +1,5 @@
 -- mana_ai.fail_run(): backoff, the last attempt's schedule-only row and dead, a failing advance that
--- tick() retries, fencing (scheduling.md §5.3 step 4, writeback.md §2 and §4).
+-- tick() retries, fencing (docs/scheduling.md §5.3 step 4, docs/writeback.md §2 and §4).
 begin;
 \ir ../../../support/ledger-fixtures.sql
 select plan(27);

@@ -1,7 +1,7 @@
 -- mana_ai.read_status(): the operator's overview (missions due, runs by status, agents, quarantine, tick).
 begin;
 \ir ../../../support/ledger-fixtures.sql
-select plan(10);
+select plan(12);
 
 select is_definer('mana_ai', 'read_status', array[]::text[], 'read_status is security definer');
 delete from mana_ai_private.quarantine;
@@ -43,6 +43,10 @@ select is((select a from s, jsonb_array_elements(s -> 'agents') a where a ->> 'a
     "queued": 1, "failed": 0, "blocked": 1, "gated": 0, "atQuota": true}',
   'a1: one running at a quota of 1, its queued run blocked');
 select is((select s -> 'quarantine' from s), '{"total": 2, "last24h": 1, "skipped": 1}', 'quarantine: total, last 24 h, skipped');
+select is((select s -> 'capture' from s), '{"rows": 0, "oldestCapturedAt": null, "oldestAgeSeconds": 0}', 'capture: nothing waiting');
+insert into mana_ai_private.captured (change_id, user_id, record_hash, captured_at) values (gen_random_uuid(), 'u1', 1, '2024-01-02 11:58:00Z');
+select is(mana_ai.read_status() -> 'capture', '{"rows": 1, "oldestCapturedAt": "2024-01-02T11:58:00.000Z", "oldestAgeSeconds": 120.000}',
+  'capture: rows waiting to be folded and the age of the oldest');
 select is((select (s -> 'tick') - 'lastStats'::text from s), '{"ticks": 7, "lastTickAt": "2024-01-02T11:59:30.000Z", "ageSeconds": 30.000}',
   'tick: count, last tick and its age');
 select is((select (s ->> 'pgCron')::boolean from s), exists (select from pg_extension where extname = 'pg_cron'),

@@ -1,4 +1,4 @@
--- mana_ai.tick(): enqueue, supersede, sweep, gate counts, counters, tick_state, stats (operations.md §4).
+-- mana_ai.tick(): enqueue, supersede, sweep, gate counts, counters, tick_state, stats (docs/operations.md §4).
 begin;
 \ir ../../../support/ledger-fixtures.sql
 select plan(23);
@@ -13,7 +13,7 @@ create temp table before as select ticks from mana_ai_private.tick_state;
 select tests.as_role('mana_ai_runner');
 select is(mana_ai.tick(),
   '{"scannedAt": "2024-01-01T00:30:00.000Z", "dueMissionCount": 0, "plansProduced": 0, "plansWrittenBack": 0,
-    "parseFailures": 0, "errors": [], "enqueued": 0, "superseded": 0, "dead": 0,
+    "parseFailures": 0, "errors": [], "enqueued": 0, "superseded": 0, "dead": 0, "folded": 0,
     "gated": {"skipped-archived": 0, "skipped-paused": 0, "skipped-concurrency": 0}}',
   'an empty tick returns the reference''s stats shape plus the ledger fields, all zero');
 reset role;
@@ -38,7 +38,7 @@ select is((select s -> 'gated' from t1), '{"skipped-archived": 1, "skipped-pause
   'gate decisions of this tick: one archived, one paused, one over its agent''s quota (full-2 behind full-1)');
 select results_eq($$ select mission_id, status from mana_ai.runs order by slot $$,
   $$ values ('legacy'::text, 'queued'::text), ('full-1', 'queued'), ('full-2', 'queued') $$, 'runs are queued; gated missions get none');
-select results_eq($$ select name, value from mana_ai.read_counters() $$,
+select results_eq($$ select name, value from mana_ai.read_counters() where name like 'agent_decisions:%' $$,
   $$ values ('agent_decisions:skipped-archived'::text, 1::bigint), ('agent_decisions:skipped-concurrency', 1), ('agent_decisions:skipped-paused', 1) $$,
   'the decisions are counted');
 select is_empty($$ select * from mana_ai_private.counter_deltas $$, 'tick folds the deltas into the totals');

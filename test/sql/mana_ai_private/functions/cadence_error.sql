@@ -1,4 +1,4 @@
--- mana_ai_private.cadence_error(): NULL for a valid cadence (scheduling.md §1), else a reason.
+-- mana_ai_private.cadence_error(): NULL for a valid cadence (docs/scheduling.md §1), else a reason.
 begin;
 select plan(50);
 

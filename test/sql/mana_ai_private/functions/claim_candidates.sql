@@ -1,4 +1,4 @@
--- mana_ai_private.claim_candidates(): claimable runs with gate and quota decisions (scheduling.md §5.4).
+-- mana_ai_private.claim_candidates(): claimable runs with gate and quota decisions (docs/scheduling.md §5.4).
 begin;
 \ir ../../../support/ledger-fixtures.sql
 select plan(6);

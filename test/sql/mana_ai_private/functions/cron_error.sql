@@ -1,5 +1,5 @@
 -- mana_ai_private.cron_error(): NULL for a valid 5-field cron expression, else a reason naming the
--- field (scheduling.md §5.1; grammar in the function's header).
+-- field (docs/scheduling.md §5.1; grammar in the function's header).
 begin;
 select plan(59);
 

@@ -1,5 +1,5 @@
 -- mana_ai_private.cron_next(): first fire time strictly after p_after, in a zone's wall-clock time,
--- Vixie day rule, DST via local_to_instant (scheduling.md §5.1).
+-- Vixie day rule, DST via local_to_instant (docs/scheduling.md §5.1).
 begin;
 select plan(70);
 

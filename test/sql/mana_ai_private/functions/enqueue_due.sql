@@ -1,4 +1,4 @@
--- mana_ai_private.enqueue_due(): one queued run per due, ungated slot (scheduling.md §5.3).
+-- mana_ai_private.enqueue_due(): one queued run per due, ungated slot (docs/scheduling.md §5.3).
 begin;
 \ir ../../../support/ledger-fixtures.sql
 select plan(16);

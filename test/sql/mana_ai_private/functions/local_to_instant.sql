@@ -1,5 +1,5 @@
 -- mana_ai_private.local_to_instant(): wall-clock time in a zone -> instant, Temporal "compatible"
--- (scheduling.md §5.1: gap skipped forward, overlap takes the earlier instant).
+-- (docs/scheduling.md §5.1: gap skipped forward, overlap takes the earlier instant).
 begin;
 select plan(25);
 

@@ -1,4 +1,4 @@
--- mana_ai_private.next_slot(): the runner's next nextRunAt after a run at p_from (scheduling.md §2,
+-- mana_ai_private.next_slot(): the runner's next nextRunAt after a run at p_from (docs/scheduling.md §2,
 -- §5.1), wall-clock kinds in the given zone.
 begin;
 select plan(63);

@@ -1,4 +1,4 @@
--- parse_stamp / stamp_us: every accepted and rejected shape of an LWW stamp (data-model.md §3).
+-- parse_stamp / stamp_us: every accepted and rejected shape of an LWW stamp (docs/data-model.md §3).
 begin;
 select plan(24);
 

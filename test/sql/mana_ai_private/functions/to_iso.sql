@@ -1,4 +1,4 @@
--- to_iso and us_to_ts: the exact toISOString form written on the wire (writeback.md §3).
+-- to_iso and us_to_ts: the exact toISOString form written on the wire (docs/writeback.md §3).
 begin;
 select plan(5);
 select is(mana_ai_private.to_iso('2024-03-01 12:34:56.789+00'), '2024-03-01T12:34:56.789Z', 'milliseconds, UTC, Z');

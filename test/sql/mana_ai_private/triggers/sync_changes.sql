@@ -1,7 +1,8 @@
--- The projection trigger on sync_changes: what it projects, what it ignores, what it quarantines, and
--- that bad data never fails the sync server's INSERT.
+-- The capture triggers on sync_changes and the fold behind them: the INSERT only queues ai mission/
+-- agent rows; what mana_ai.fold() then projects, ignores and quarantines; bad data never fails the sync
+-- server's INSERT. (tests.sync folds after each insert, as a listener does right after the commit.)
 begin;
-select plan(33);
+select plan(50);
 
 select tests.freeze_time('2026-06-01 12:00:00+00');
 
@@ -69,6 +70,25 @@ select results_eq($$ select record_id, max_concurrent from mana_ai_private.proje
                   $$ values ('ag2'::text, 1::numeric), ('ag3', 3), ('ag4', 1), ('ag5', 1) $$,
                   'maxConcurrentMissions = Number(value ?? 1), non-finite → 1');
 
+-- capture only: the INSERT queues, the fold projects -------------------------------------------
+select tests.sync('u1', 'aiMissions', 'c1', 'insert', '{"state":"active","cadence":{"kind":"manual"}}', '{}', 'ai', null, 'd', false);
+select tests.sync('u1', 'notes', 'c2', 'insert', '{"title":"x"}', '{}', 'notes', null, 'd', false);
+select is((select count(*)::int from mana_ai_private.projections where record_id = 'c1'), 0,
+          'the sync INSERT does not project');
+select results_eq($$ select c.user_id, c.record_hash = mana_ai_private.record_hash('u1', 'aiMissions', 'c1')
+                       from mana_ai_private.captured c join public.sync_changes s on s.id = c.change_id $$,
+                  $$ values ('u1'::text, true) $$, 'it queues exactly the ai row, by id, user and record hash');
+select is((mana_ai.fold() ->> 'rows')::int, 1, 'mana_ai.fold() takes the queued row');
+select results_eq($$ select present, state from mana_ai_private.projections where record_id = 'c1' $$,
+                  $$ values (true, 'active'::text) $$, 'and projects it');
+select is((select count(*)::int from mana_ai_private.captured), 0, 'the fold deletes what it folded');
+select is(mana_ai.fold(), '{"rows": 0}'::jsonb, 'an empty queue folds nothing');
+savepoint before_rollback;
+select tests.sync('u1', 'aiMissions', 'c3', 'insert', '{"state":"active"}', '{}', 'ai', null, 'd', false);
+rollback to savepoint before_rollback;
+select is((select count(*)::int from mana_ai_private.captured), 0, 'a rolled-back INSERT leaves nothing in the queue');
+select throws_ok($$ select mana_ai.fold(0) $$, 'MA101', 'fold: invalid limit 0 (1 … 10000)', 'a batch size out of range is refused');
+
 -- quarantine: bad rows never fail the INSERT ----------------------------------------------------
 select lives_ok($$
   select set_config('app.current_user_id', 'u2', true);
@@ -81,6 +101,7 @@ select lives_ok($$
     ('ai', 'aiMissions', 'q6', 'u2', 'update', '{"iterations":{"not":"an array"}}', '{"iterations":"2026-01-01T00:00:00Z"}', 'd', 1),
     ('ai', 'aiMissions', 'ok1', 'u2', 'insert', '{"state":"active","cadence":{"kind":"manual"}}', '{}', 'd', 1)
 $$, 'one INSERT mixing malformed and valid rows succeeds');
+select is((mana_ai.fold() ->> 'rows')::int, 7, 'every row of it is captured and folded');
 select results_eq($$ select record_id, applied from mana_ai_private.quarantine where user_id = 'u2' order by record_id $$,
                   $$ values ('q1'::text, false), ('q2', false), ('q3', true), ('q4', false), ('q5', false), ('q6', true) $$,
                   'every malformed row is quarantined; row-level problems are skipped, field-level ones applied');
@@ -104,6 +125,9 @@ select lives_ok($$
          'bulk'
     from generate_series(1, 1000) g
 $$, 'a 1,000-row batch of mixed valid and malformed changes inserts without error');
+select is((select count(*)::int from mana_ai_private.captured), 1000, 'the batch queues 1,000 rows');
+select is((mana_ai.fold(300) ->> 'rows')::int, 300, 'a bounded fold takes one batch');
+select is((mana_ai.fold(10000) ->> 'rows')::int, 700, 'the next takes the rest');
 select is((select count(*)::int from mana_ai_private.quarantine where user_id = 'u3'), 200, 'its 200 malformed rows are quarantined');
 select is((select count(*)::int from mana_ai_private.projections where user_id = 'u3' and present),
           (select count(distinct g % 400)::int from generate_series(1, 1000) g where g % 10 <> 0),
@@ -116,11 +140,12 @@ $$, 'a record id the log accepts but our indexes cannot hold does not fail the I
 select results_eq($$ select applied, reason ~ 'record key too long' from mana_ai_private.quarantine where user_id = 'u4' $$,
                   $$ values (false, true) $$, 'it is quarantined as skipped with the reason');
 
--- the caller's RLS scope survives the trigger's own scope switches -------------------------------
+-- the caller's RLS scope survives the fold's own scope switches ----------------------------------
 select set_config('app.current_user_id', 'sync-server-scope', true);
 insert into public.sync_changes (app_id, table_name, record_id, user_id, op, data, field_timestamps, client_id, created_at)
 values ('ai', 'aiMissions', 'm1', 'u1', 'update', '{"title":"t"}', '{"title":"2020-01-01T00:00:00.000Z"}', 'd', '2020-01-01');
-select is(current_setting('app.current_user_id', true), 'sync-server-scope', 'the trigger restores app.current_user_id after a replay');
+select is((mana_ai.fold() ->> 'rows')::int, 1, 'a late row is folded (a replay of its record)');
+select is(current_setting('app.current_user_id', true), 'sync-server-scope', 'the fold restores app.current_user_id after a replay');
 
 -- snapshot counters -------------------------------------------------------------------------------
 select cmp_ok((select sum(delta) from mana_ai_private.counter_deltas where name = 'snapshot_rows_applied'), '>=', 1000::numeric,
@@ -134,19 +159,20 @@ insert into public.sync_changes (app_id, table_name, record_id, user_id, op, dat
 select app, tbl, 'n' || g, 'u5', 'insert', '{"title":"x"}', '{}', 'd'
   from generate_series(1, 50) g, (values ('notes', 'notes'), ('todo', 'tasks'), ('ai', 'aiOther')) a(app, tbl);
 select is((select coalesce(sum(calls), 0)::int from pg_stat_xact_user_functions
-            where funcname in ('tg_sync_changes__mark', 'tg_sync_changes__project')), 0,
+            where funcname in ('tg_sync_changes__mark', 'tg_sync_changes__capture')), 0,
           'a statement without ai mission/agent rows calls neither trigger function');
 insert into public.sync_changes (app_id, table_name, record_id, user_id, op, data, field_timestamps, client_id)
 select case when g % 10 = 0 then 'ai' else 'notes' end, case when g % 10 = 0 then 'aiMissions' else 'notes' end,
        'mix' || g, 'u5', 'insert', '{"state":"active","cadence":{"kind":"manual"}}', '{}', 'd'
   from generate_series(1, 100) g;
 select is((select string_agg(format('%s:%s', funcname, calls), ' ' order by funcname::text) from pg_stat_xact_user_functions
-            where funcname::text in ('tg_sync_changes__mark', 'tg_sync_changes__project')),
-          'tg_sync_changes__mark:1 tg_sync_changes__project:1',
-          'a mixed statement marks itself once (first ai row) and folds once');
-select is((select count(*)::int from mana_ai_private.projections where user_id = 'u5'), 10,
-          'its ai rows are projected, wherever they are in the statement');
-select is(current_setting('mana_ai.project_pending', true), '', 'the mark is cleared by the fold');
+            where funcname::text in ('tg_sync_changes__mark', 'tg_sync_changes__capture')),
+          'tg_sync_changes__capture:1 tg_sync_changes__mark:1',
+          'a mixed statement marks itself once (first ai row) and captures once');
+select is((select count(*)::int from mana_ai_private.captured where user_id = 'u5'), 10,
+          'its ai rows are captured, wherever they are in the statement');
+select is(current_setting('mana_ai.capture_pending', true), '', 'the mark is cleared by the capture');
+select is((mana_ai.fold() ->> 'rows')::int, 10, 'and folded');
 
 -- the mark goes back with a failed statement -----------------------------------------------------
 savepoint before_failure;
@@ -155,14 +181,19 @@ select throws_ok($$
   values ('ai', 'aiMissions', 'f1', 'u5', 'insert', '{}', '{}', 'd'), ('ai', 'aiMissions', 'f2', 'u5', 'bogus-op', '{}', '{}', 'd')
 $$, '23514', null, 'a statement the log itself rejects fails as before');
 rollback to savepoint before_failure;
-select is(current_setting('mana_ai.project_pending', true), '', 'and leaves no mark behind');
+select is(current_setting('mana_ai.capture_pending', true), '', 'and leaves no mark behind');
+select is((select count(*)::int from mana_ai_private.captured), 0, 'nor a queue row');
 
 -- an earlier unconditional trigger of the same name is replaced in place ------------------------
 select is((select count(*)::int from pg_trigger where tgrelid = 'public.sync_changes'::regclass and tgname like '\_500\_project%'), 2,
-          'two projection triggers: the row mark and the statement fold');
+          'two triggers: the row mark and the statement capture');
 select ok((select pg_get_triggerdef(oid) ~ 'WHEN \(\(?current_setting' from pg_trigger
             where tgrelid = 'public.sync_changes'::regclass and tgname = '_500_project'),
           'the statement trigger runs only for marked statements');
+select ok((select pg_get_triggerdef(oid) ~ 'tg_sync_changes__capture' from pg_trigger
+            where tgrelid = 'public.sync_changes'::regclass and tgname = '_500_project'),
+          'and calls the capture, not the former in-transaction fold');
+select is(to_regprocedure('mana_ai_private.tg_sync_changes__project()'), null, 'the former fold function is gone');
 
 select * from finish();
 rollback;

@@ -1,4 +1,4 @@
--- mana_ai_private.due_missions: due slots with their resolved agent and gate (scheduling.md §5.4, KI-11).
+-- mana_ai_private.due_missions: due slots with their resolved agent and gate (docs/scheduling.md §5.4, KI-11).
 begin;
 \ir ../../../support/ledger-fixtures.sql
 select plan(10);

@@ -1,4 +1,4 @@
--- The one LWW merge (data-model.md §3), rule by rule, observed through the single-record replay of an
+-- The one LWW merge (docs/data-model.md §3), rule by rule, observed through the single-record replay of an
 -- input record (app `notes`) so the mission projection's own decisions do not interfere.
 begin;
 select plan(20);

@@ -1,9 +1,11 @@
 -- The rebuild oracle: a randomised history of mission and agent changes — inserts, field updates with
 -- colliding, reordered and unparseable stamps, soft and hard deletes, rows committed "late" (older
--- created_at than rows already folded) and rows sharing one created_at — goes through the trigger in
--- many statements. Re-deriving everything from the log must then change nothing.
+-- created_at than rows already folded) and rows sharing one created_at — is captured in many
+-- statements and folded in batches of random size that cut across statements and records, interleaved
+-- with the inserts (the order of folds and commits must not matter). Re-deriving everything from the log
+-- must then change nothing.
 begin;
-select plan(6);
+select plan(7);
 
 select setseed(0.4242);
 do $$
@@ -55,6 +57,10 @@ begin
               from generate_series(1, v_n)
           ) r
       ) t;
+    -- fold now and then, a random part of the queue (sometimes less than one statement, sometimes many)
+    if random() < 0.4 then
+      perform mana_ai_private.fold_captured(1 + (random() * 60)::int, now());
+    end if;
   end loop;
   -- end two records with a hard delete, and fold one late row onto a tombstone
   perform set_config('app.current_user_id', 'u1', true);
@@ -65,10 +71,12 @@ begin
   values ('ai', 'aiMissions', 'm1', 'u1', 'update', '{"title":"late"}', '{"title":"2030-01-01T00:00:00.000Z"}', 'rnd',
           v_base + make_interval(secs => v_clock + 5));
   perform set_config('app.current_user_id', '', true);
+  perform mana_ai_private.fold_captured(10000, now());
 end
 $$;
 
 select cmp_ok((select count(*) from public.sync_changes where client_id = 'rnd'), '>', 1000::bigint, 'the random history has more than 1000 rows');
+select is((select count(*)::int from mana_ai_private.captured), 0, 'the capture queue is empty after the last fold');
 select cmp_ok((select count(*) from mana_ai_private.projections where not present), '>', 0::bigint, 'the history produced tombstones');
 
 select is_empty($$

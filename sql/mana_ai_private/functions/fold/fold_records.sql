@@ -1,0 +1,62 @@
+-- Folds the pending captured rows of the given records (parallel arrays of keys) now, in the caller's
+-- transaction: what a function that must not act on stale state calls first (a claim, load_run,
+-- complete_run; docs/architecture.md, "Capture, then fold").
+--   p_wait = true:  WAITS for queue rows another folder holds (that folder's commit is what makes the
+--                   record current). Only allowed while the transaction holds no projection row lock:
+--                   folders lock queue rows first and projection rows second, so waiting for queue rows
+--                   while holding a projection row could close a cycle (a deadlock).
+--   p_wait = false: skips rows another folder holds (that folder is folding them right now). For calls
+--                   made after the transaction locked projection rows.
+--   p_change_id:    only that one row (a row the caller inserted itself: nobody else can hold it).
+-- An empty queue costs one probe. Returns the number of queue rows folded.
+-- Test: test/sql/mana_ai_private/functions/fold/fold.sql
+create or replace function mana_ai_private.fold_records(
+  p_user_ids text[], p_table_names text[], p_record_ids text[], p_now timestamptz,
+  p_wait boolean default true, p_change_id uuid default null)
+  returns int
+  language plpgsql volatile
+  set search_path = pg_catalog, pg_temp
+  set plan_cache_mode = force_generic_plan
+as $$
+declare
+  v_hashes bigint[];
+  v_ids uuid[];
+  v_users text[];
+  v_rows int;
+begin
+  if not exists (select from mana_ai_private.captured) then
+    return 0;
+  end if;
+  v_hashes := array(select distinct mana_ai_private.record_hash(k.user_id, k.table_name, k.record_id)
+                      from unnest(p_user_ids, p_table_names, p_record_ids) k(user_id, table_name, record_id)
+                     where k.user_id is not null and k.table_name is not null and k.record_id is not null
+                     order by 1);
+  if p_wait then
+    with d as (
+      delete from mana_ai_private.captured c
+       where c.record_hash = any (v_hashes)
+         and (p_change_id is null or c.change_id = p_change_id)
+      returning c.change_id, c.user_id
+    )
+    select array_agg(d.change_id), array_agg(d.user_id), count(*)::int into v_ids, v_users, v_rows from d;
+  else
+    with d as (
+      delete from mana_ai_private.captured c
+       where c.seq in (select q.seq
+                         from mana_ai_private.captured q
+                        where q.record_hash = any (v_hashes)
+                          and (p_change_id is null or q.change_id = p_change_id)
+                          for update skip locked)
+      returning c.change_id, c.user_id
+    )
+    select array_agg(d.change_id), array_agg(d.user_id), count(*)::int into v_ids, v_users, v_rows from d;
+  end if;
+  if v_rows > 0 then
+    perform mana_ai_private.fold_changes(v_ids, v_users, p_now);
+  end if;
+  return v_rows;
+end
+$$;
+revoke all on function mana_ai_private.fold_records(text[], text[], text[], timestamptz, boolean, uuid) from public;
+comment on function mana_ai_private.fold_records(text[], text[], text[], timestamptz, boolean, uuid) is
+  E'Fold the pending captured rows of the given records now; p_wait: wait for rows another folder holds (only before any projection row is locked), else skip them; p_change_id: only that row.\n\nReturns the number of queue rows folded.';
