@@ -10,7 +10,8 @@
  * three times, and (b) `patronictl switchover` under load; then synchronous_mode: true (PATCH /config)
  * with the same four. Each scenario inserts 100 missions due now and 200 that become due one after another over the
  * next 15 s, and a device keeps pushing a due mission every 100 ms throughout (retrying through the
- * failover with the same row id, as a sync client would).
+ * failover with the same row id, as a sync client would); 150 more due missions arrive in one statement
+ * right before the kill or switchover, so the capture queue holds unfolded rows when it happens.
  *
  * Judged on the surviving history (the new leader), per (mission, slot), with chaos-kit's oracle:
  * lost (an expected slot with no done run or no write-back) and duplicated (a second write-back, a
@@ -19,7 +20,9 @@
  * write-backs the listeners saw committed that are missing from the surviving history ("acked, lost
  * with the old leader"; must be 0 in synchronous mode, may happen in asynchronous mode, where such a
  * slot is planned again), missions planned more than once (LLM calls), and time to recovery (kill or
- * switchover start → first write-back committed on the new leader). The table is printed at the end.
+ * switchover start → first write-back committed on the new leader). The capture queue
+ * (mana_ai_private.captured, folded by mana_ai.fold() on the listeners' wake-ups) must be drained on the
+ * new leader at the end of every scenario. The table is printed at the end.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -40,6 +43,7 @@ const DB = 'mana_sync';
 const DUE_NOW = 100;
 const DUE_LATER = 200;
 const LATER_SPREAD_MS = 15_000;
+const BURST = 150;
 
 interface Row {
   mode: string;
@@ -68,7 +72,7 @@ describe('make test-ha: failover under Patroni with two listeners on a multi-hos
     const leader = await cluster.leader();
     await withClient(cluster.nodeUrl(leader, 'postgres', 'postgres'), (c) => c.query(`create database ${DB}`));
     // migrate through the multi-host URL: it must find the leader by itself.
-    execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'migrate'], {
+    execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'migrate', '--create-sync-changes'], {
       cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'],
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'warn',
         MANA_AI_ADMIN_DATABASE_URL: cluster.url('postgres', DB), MANA_AI_TIMEZONE: 'Europe/Berlin' },
@@ -154,6 +158,14 @@ describe('make test-ha: failover under Patroni with two listeners on a multi-hos
     const old = await cluster.leader();
     const other = cluster.nodes.find((n) => n !== old)!;
     const inFlight = await running();
+    // The capture queue (sync_changes rows recorded by the sync server's transaction, projected later
+    // by mana_ai.fold()): a burst of 150 due missions in one statement right before the failover leaves
+    // rows captured but not yet folded; whatever of them survives must be folded and planned on the new
+    // leader, and the queue must be drained there at the end.
+    const burst = Array.from({ length: BURST }, (_, i) => missionRow(`${prefix}-u${i % 20}`, `${prefix}-b${String(i).padStart(4, '0')}`,
+      { title: `HA ${prefix}-b${String(i).padStart(4, '0')}` }));
+    await insertRows(admin, burst, BURST);
+    const capturedAtKill = (await q<{ n: number }>('select count(*)::int n from mana_ai_private.captured')).rows[0]!.n;
     const killedAt = new Date();
     // The promotion instant as seen from outside: the first moment the other node answers
     // pg_is_in_recovery() = false (polled every 50 ms from the kill or switchover on).
@@ -204,14 +216,18 @@ describe('make test-ha: failover under Patroni with two listeners on a multi-hos
     const expected: Expected[] = present.map((r) => ({ userId: r.user_id, missionId: r.record_id }));
     // A push the sync server acknowledged can be lost with the old leader too (asynchronous replication):
     // the surviving log is what devices and the runner see from now on, so it is what is judged.
-    const pushesLost = rows.length + pushed - expected.length;
+    const pushesLost = rows.length + BURST + pushed - expected.length;
     if (mode === 'sync') assert.equal(pushesLost, 0, 'synchronous mode loses no acknowledged push');
-    assert.ok(pushesLost >= 0 && pushesLost <= pushed, `${pushesLost} pushes lost`);
+    assert.ok(pushesLost >= 0 && pushesLost <= pushed + BURST, `${pushesLost} pushes lost`);
     const done = async () => (await q<{ n: number }>(
       `select count(*)::int n from mana_ai.runs where user_id like $1 || '%' and status = 'done'`, [prefix])).rows[0]!.n;
     await until(async () => (await done()) >= expected.length, 120_000, async () =>
       `${await done()} of ${expected.length} done; ${JSON.stringify((await q(`select status, count(*)::int from mana_ai.runs where user_id like $1 || '%' group by 1`, [prefix])).rows)}`);
     const result = await checkIntegrity(admin, expected);
+    const capturedAtEnd = await until(async () => {
+      const n = (await q<{ n: number }>('select count(*)::int n from mana_ai_private.captured')).rows[0]!.n;
+      return n === 0 ? 'drained' : undefined;
+    }, 30_000, async () => `capture queue not drained: ${(await q('select count(*)::int n from mana_ai_private.captured')).rows[0]!.n} rows`);
 
     // Write-backs the listeners saw committed, against the surviving history.
     const acked = listeners.flatMap((l) => l.logs()).filter((l) => l.msg === 'iteration written back' && String(l.mission_id).startsWith(prefix));
@@ -222,7 +238,7 @@ describe('make test-ha: failover under Patroni with two listeners on a multi-hos
     const ackedLost = acked.filter((l) => !survivingIds.has(String(l.iteration_id)));
     const calls = new Map<string, number>();
     for (const r of llm.requests) {
-      const m = /ha-(?:async|sync)-(?:so|kill)\d-[ms]\d{4}/.exec(r.rawBody);
+      const m = /ha-(?:async|sync)-(?:so|kill)\d-[msb]\d{4}/.exec(r.rawBody);
       if (m && m[0].startsWith(prefix)) calls.set(m[0], (calls.get(m[0]) ?? 0) + 1);
     }
     const replanned = [...calls.values()].filter((n) => n > 1).length;
@@ -236,9 +252,9 @@ describe('make test-ha: failover under Patroni with two listeners on a multi-hos
       return n === listeners.length;
     }, 30_000, () => 'the listeners do not LISTEN on the new leader');
 
-    t.diagnostic(`${mode} ${kind}: ${expected.length} missions (${rows.length} inserted, ${pushed} pushed, ${retries} push retries), ` +
+    t.diagnostic(`${mode} ${kind}: ${expected.length} missions (${rows.length} inserted, ${BURST} in a burst just before the ${kind}, ${pushed} pushed, ${retries} push retries), ` +
       `${inFlight} runs in flight at the ${kind}; new leader ${leader} promoted ${failoverMs} ms after it; first write-back on it ${ttrMs} ms after it; ` +
-      `acked write-backs lost with the old leader ${ackedLost.length}; acked device pushes lost ${pushesLost}; missions planned more than once ${replanned}; ${JSON.stringify(result.statuses)}`);
+      `capture queue ${capturedAtKill} rows at the ${kind}, ${capturedAtEnd} at the end; acked write-backs lost with the old leader ${ackedLost.length}; acked device pushes lost ${pushesLost}; missions planned more than once ${replanned}; ${JSON.stringify(result.statuses)}`);
     if (result.problems.length > 0) t.diagnostic(result.problems.join('\n'));
     if (process.env.HA_VERBOSE) {
       for (const l of listeners) {
@@ -252,7 +268,7 @@ describe('make test-ha: failover under Patroni with two listeners on a multi-hos
       mode: mode === 'async' ? 'asynchronous' : 'synchronous_mode: true', scenario: repeat > 1 ? `${kind} #${repeat}` : kind,
       missions: expected.length, lost: result.lost, duplicated: result.duplicated, ackedLost: ackedLost.length, acked: acked.length,
       pushesLost, replanned, ttrMs, failoverMs,
-      note: `${inFlight} in flight`,
+      note: `${inFlight} in flight, ${capturedAtKill} captured`,
     });
     assert.equal(result.lost, 0, 'no slot lost in the surviving history');
     assert.equal(result.duplicated, 0, 'no slot has two iterations in the surviving history');
