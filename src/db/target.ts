@@ -13,7 +13,8 @@
  *
  * {@link targetClient} returns a `pg.Client` subclass that picks its host at `connect()` time, so a
  * `pg.Pool` built with it (`Client` option) reconnects to the new primary after a failover without
- * being rebuilt, and so does the LISTEN connection (src/listen/listener.ts).
+ * being rebuilt, and so does the LISTEN connection (src/listen/listener.ts). Operators' side:
+ * docs/operations-ha.md §1; measured by `make test-ha` (test/ha).
  */
 import pg from 'pg';
 import { AppError, coerceError } from '../errors.js';

@@ -10,7 +10,7 @@
  * client-side timeout; reconnect attempts run every 500 ms for at most 60 s, then `onFatal` (the
  * process exits and its supervisor restarts it). LISTEN must not go through a transaction-mode pooler:
  * pgbouncer would hand the session to other clients between transactions, so its URL is a separate
- * setting (MANA_AI_LISTEN_DATABASE_URL).
+ * setting (MANA_AI_LISTEN_DATABASE_URL; docs/operations-ha.md §4).
  */
 import type pg from 'pg';
 import { targetClient } from '../db/target.js';
