@@ -12,7 +12,7 @@
  *   and track_functions = all (SQL time per run by function).
  * The comparison column is the 1-listener rate; the ratio is 4 listeners against 1.
  */
-import { startFakeLlm } from '../test/support/fake-llm.js';
+import { startFakeLlm } from '../src/dev/fake-llm.js';
 import { busyShare, fmt, machineCpu, median, now, ratio, sleep, table, type BenchResult, type Ctx } from './lib/common.js';
 import { benchDatabase, connect, insertDueMissions } from './lib/data.js';
 import { startListener, type ListenerProcess } from './lib/listener.js';

@@ -17,7 +17,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type pg from 'pg';
 import { Logger, makeWorkerUtils, run as runGraphile, type Runner, type WorkerUtils } from 'graphile-worker';
-import { startFakeLlm, type FakeLlm } from '../test/support/fake-llm.js';
+import { startFakeLlm, type FakeLlm } from '../src/dev/fake-llm.js';
 import {
   abba, busyShare, fmt, machineCpu, median, now, ratio, sleep, table, type BenchResult, type Ctx,
 } from './lib/common.js';

@@ -6,7 +6,7 @@
  * capture trigger → NOTIFY at commit → LISTEN wake-up → fold (enqueue_due) → claim_and_load_runs →
  * prompt → HTTP.
  */
-import { startFakeLlm } from '../test/support/fake-llm.js';
+import { startFakeLlm } from '../src/dev/fake-llm.js';
 import { fmt, mean, now, percentile, sleep, table, type BenchResult, type Ctx } from './lib/common.js';
 import { benchDatabase, connect, insertDueMissions, missionIdOfPrompt } from './lib/data.js';
 import { startListener, type ListenerProcess } from './lib/listener.js';

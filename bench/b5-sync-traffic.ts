@@ -16,7 +16,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFakeLlm } from '../test/support/fake-llm.js';
+import { startFakeLlm } from '../src/dev/fake-llm.js';
 import { abba, fmt, median, now, percentile, sleep, table, type BenchResult, type Ctx, type Scale } from './lib/common.js';
 import { benchDatabase, foldAll, seedRecords, type TestDb } from './lib/data.js';
 import { startListener, type ListenerProcess } from './lib/listener.js';

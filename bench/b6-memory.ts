@@ -5,7 +5,7 @@
  * due over time; a single burst would open a database connection per run at once). When all 1,000
  * requests are held, RSS is sampled for two seconds; then the calls are answered, 50 every 100 ms.
  */
-import { startFakeLlm, planText, type FakeLlmReplySpec } from '../test/support/fake-llm.js';
+import { startFakeLlm, planText, type FakeLlmReplySpec } from '../src/dev/fake-llm.js';
 import { fmt, median, sleep, table, type BenchResult, type Ctx } from './lib/common.js';
 import { benchDatabase, connect, insertDueMissions } from './lib/data.js';
 import { startListener, type ListenerProcess } from './lib/listener.js';

@@ -11,7 +11,7 @@
 import { performance } from 'node:perf_hooks';
 import { freshDatabase } from '../test/support/db.js';
 import { missionRow, missionTitleOf, startRunner } from '../test/support/e2e-kit.js';
-import { startFakeLlm } from '../test/support/fake-llm.js';
+import { startFakeLlm } from '../src/dev/fake-llm.js';
 
 const N = Number(process.env.BENCH_MISSIONS ?? 150);
 const SPACING_MS = Number(process.env.BENCH_SPACING_MS ?? 20);

@@ -1,8 +1,8 @@
-# syntax=docker/dockerfile:1
 # The mana-ai listener image: `serve` by default, `migrate` as a one-shot (docker/compose.yaml).
 # Build from the repository root:  docker build -f docker/listener.Dockerfile -t mana-ai-runner .
-# This file is validated structurally by test/ts/docker/configs.test.ts; the development machine has
-# no Docker engine, so the image itself is built only where one runs.
+# Checked structurally by test/ts/docker/configs.test.ts (make test); built and run by `make test-docker`
+# (test/docker/), which passes NODE_IMAGE=a stand-in made from Debian packages where Docker Hub is out
+# of reach. Any image with node >= 20.18.1 and npm on PATH, a user `node` and apt-get works.
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 # --- build: all dependencies, compile src/ to dist/ ------------------------------------------------

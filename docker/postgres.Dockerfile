@@ -1,9 +1,11 @@
-# syntax=docker/dockerfile:1
 # PostgreSQL 15 with pg_cron for the compose stack (docker/compose.yaml). pg_cron runs
 # mana_ai.tick() every minute and the daily retention jobs that `mana-ai migrate` schedules.
-# Build context: docker/ (nothing is copied in).
-FROM postgres:15-bookworm
-# The official image already carries the PGDG apt repository, which ships postgresql-15-cron.
+# Build context: docker/ (nothing is copied in). POSTGRES_IMAGE: the official image by default; `make
+# test-docker` passes a stand-in made from Debian 12's postgresql-15 (test/docker/base/postgres.Dockerfile).
+ARG POSTGRES_IMAGE=postgres:15-bookworm
+FROM ${POSTGRES_IMAGE}
+# The official image carries the PGDG apt repository, which ships postgresql-15-cron; Debian 12's own
+# archive has the package too (pg_cron 1.4.2), which the stand-in uses.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends "postgresql-${PG_MAJOR}-cron" \
  && rm -rf /var/lib/apt/lists/*

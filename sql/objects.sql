@@ -9,11 +9,16 @@
 \ir mana_ai_private/functions/js_truthy.sql
 \ir mana_ai_private/functions/counters.sql
 \ir mana_ai_private/functions/local_to_instant.sql
+\ir mana_ai_private/functions/cron_fields.sql
 \ir mana_ai_private/functions/cron_error.sql
 \ir mana_ai_private/functions/cron_next.sql
 \ir mana_ai_private/functions/cadence_error.sql
 \ir mana_ai_private/functions/next_slot.sql
 \ir mana_ai_private/functions/agent_gate.sql
+\ir mana_ai_private/functions/token_budget.sql
+\ir mana_ai_private/functions/agent_token_usage.sql
+\ir mana_ai_private/functions/tokens_used.sql
+\ir mana_ai_private/functions/budget_frees_at.sql
 
 -- row-level security: ENABLE + FORCE, policies and table grants, one file per table (after now(),
 -- which the decrypt_audit retention policies call)
@@ -27,6 +32,7 @@
 \ir mana_ai_private/policies/migrations.sql
 \ir mana_ai_private/policies/captured.sql
 \ir mana_ai/policies/runs.sql
+\ir mana_ai_private/policies/run_tokens.sql
 \ir mana_ai/policies/decrypt_audit.sql
 \ir mana_ai_private/triggers/decrypt_audit.sql
 
@@ -45,6 +51,7 @@
 \ir mana_ai_private/functions/record_hash.sql
 \ir mana_ai_private/functions/capture_wakes.sql
 \ir mana_ai_private/triggers/sync_changes.sql
+\ir mana_ai_private/functions/fold/user_changes.sql
 \ir mana_ai_private/functions/fold/fold_changes.sql
 \ir mana_ai_private/functions/fold/fold_captured.sql
 \ir mana_ai_private/functions/fold/fold_records.sql
@@ -59,6 +66,7 @@
 
 -- the run ledger: enqueue, claim, lease, write-back (docs/scheduling.md §5.3–5.5, docs/writeback.md)
 \ir mana_ai/functions/api_version.sql
+\ir mana_ai_private/views/resolved_agents.sql
 \ir mana_ai_private/views/due_missions.sql
 \ir mana_ai_private/functions/js_string.sql
 \ir mana_ai_private/functions/enqueue_due.sql
@@ -77,6 +85,7 @@
 \ir mana_ai/functions/claim_and_load_runs.sql
 \ir mana_ai/functions/replay_input.sql
 \ir mana_ai_private/functions/lock_leased_run.sql
+\ir mana_ai_private/functions/record_run_tokens.sql
 \ir mana_ai/functions/complete_run.sql
 \ir mana_ai/functions/fail_run.sql
 \ir mana_ai/functions/next_wakeup.sql
@@ -89,6 +98,7 @@
 \ir mana_ai/views/v_due.sql
 \ir mana_ai/views/v_runs_recent.sql
 \ir mana_ai/views/v_agent_load.sql
+\ir mana_ai/views/v_token_budget.sql
 \ir mana_ai/views/v_quarantine.sql
 \ir mana_ai/views/v_capture_backlog.sql
 \ir mana_ai/functions/explain_mission.sql

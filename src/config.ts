@@ -6,6 +6,7 @@
 import { parseDatabaseUrl } from './db/target.js';
 import { ConfigError, coerceError } from './errors.js';
 import type { LogLevel } from './log.js';
+import { DEFAULT_PROMPT_MAX_CHARS } from './planner/input-limit.js';
 
 /** Validated, frozen configuration. Optional secrets are `undefined` when unset or empty. */
 export interface Config {
@@ -43,6 +44,8 @@ export interface Config {
   readonly concurrency: number;
   readonly leaseMs: number;
   readonly shutdownGraceMs: number;
+  /** Most characters of linked-input content one prompt carries; beyond it inputs are cut, longest first. */
+  readonly promptMaxChars: number;
   readonly logLevel: LogLevel;
 }
 
@@ -97,6 +100,8 @@ export function loadConfig(env: Env = process.env): Config {
       'a positive integer of milliseconds'),
     // Container runtimes send SIGKILL 10 s after SIGTERM: the grace must end before that.
     shutdownGraceMs: r.int('MANA_AI_SHUTDOWN_GRACE_MS', 8000, 0, 9999, 'an integer of milliseconds below 10000'),
+    promptMaxChars: r.int('MANA_AI_PROMPT_MAX_CHARS', DEFAULT_PROMPT_MAX_CHARS, 1000, 10_000_000,
+      'an integer of characters from 1000 to 10000000'),
     logLevel: r.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
   };
   if (problems.length > 0) throw new ConfigError(problems);

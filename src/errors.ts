@@ -47,26 +47,35 @@ export function errorFields(error: unknown): { code: string; message: string } {
   return { code: errorCode(e), message: e.message };
 }
 
-/** The SQLSTATEs our SQL raises on purpose (README "Errors raised on purpose"), by stable code. */
-export const SQLSTATE_CODES: Readonly<Record<string, string>> = Object.freeze({
-  MA001: 'UNKNOWN_TIMEZONE',
-  MA010: 'REPLAY_WITHOUT_USER',
-  MA101: 'INVALID_ARGUMENT',
-  MA102: 'LEASE_LOST',
-  MA103: 'INVALID_ITERATION',
-  MA104: 'MISSION_UNREADABLE',
-  MA105: 'EMPTY_USER_SCOPE',
-  MA201: 'LEASE_LOST',
-  MA202: 'INVALID_AUDIT_STATUS',
-  MA203: 'AUDIT_FIELD_MISSING',
-  MA204: 'AUDIT_WITHOUT_USER',
-  MA205: 'AUDIT_APPEND_ONLY',
-  MA301: 'TAKEOVER_NOT_PERMITTED',
-  MA302: 'TAKEOVER_STAGING_CONFLICT',
-  MA303: 'TAKEOVER_STAGING_UNKNOWN',
-  MA304: 'DETACH_NOT_PERMITTED',
-  MA305: 'NOT_MIGRATED',
-});
+/**
+ * The SQLSTATEs our SQL raises on purpose: the one catalogue. Each has the stable `code` its
+ * {@link SqlApiError} carries and the meaning the README's "Errors raised on purpose" table shows;
+ * test/ts/errors.test.ts fails when the README table or the `errcode` of a `raise` under sql/
+ * disagrees with this list.
+ */
+export const SQLSTATES = Object.freeze({
+  MA001: { code: 'UNKNOWN_TIMEZONE', meaning: 'unknown time zone (`set_timezone`, i.e. `MANA_AI_TIMEZONE` at migrate)' },
+  MA010: { code: 'REPLAY_WITHOUT_USER', meaning: 'single-record replay without a user id' },
+  MA101: { code: 'INVALID_ARGUMENT', meaning: 'invalid argument (e.g. `claim_runs` without a worker)' },
+  MA102: { code: 'LEASE_LOST', meaning: 'lease lost: `replay_input` with a token that is not the current lease (`load_run` answers NULL)' },
+  MA103: { code: 'INVALID_ITERATION', meaning: '`complete_run` iteration is not an object with a string `id`' },
+  MA104: { code: 'MISSION_UNREADABLE', meaning: 'a projected mission whose record cannot be read' },
+  MA105: { code: 'EMPTY_USER_SCOPE', meaning: 'a run without a user id (would write outside any RLS scope)' },
+  MA201: { code: 'LEASE_LOST', meaning: 'lease lost on `record_decrypt_audit`' },
+  MA202: { code: 'INVALID_AUDIT_STATUS', meaning: 'audit status not one of `ok`, `failed`, `scope-violation`' },
+  MA203: { code: 'AUDIT_FIELD_MISSING', meaning: 'audit row without table name or record id' },
+  MA204: { code: 'AUDIT_WITHOUT_USER', meaning: 'audit read without a user' },
+  MA205: { code: 'AUDIT_APPEND_ONLY', meaning: 'any UPDATE of `mana_ai.decrypt_audit` (append-only)' },
+  MA301: { code: 'TAKEOVER_NOT_PERMITTED', meaning: 'migrate cannot take over the reference runner\'s schema `mana_ai` as this role (needs a superuser or a member of its owner, once)' },
+  MA302: { code: 'TAKEOVER_STAGING_CONFLICT', meaning: 'migrate found a reference table both in `mana_ai` and in its staging schema `mana_ai_takeover`' },
+  MA303: { code: 'TAKEOVER_STAGING_UNKNOWN', meaning: 'the staging schema `mana_ai_takeover` holds a table migrate does not know' },
+  MA304: { code: 'DETACH_NOT_PERMITTED', meaning: '`mana-ai detach` as a role that does not own `sync_changes` (dropping a trigger needs ownership)' },
+  MA305: { code: 'NOT_MIGRATED', meaning: '`mana-ai detach` on a database that was never migrated' },
+} satisfies Record<string, { code: string; meaning: string }>);
+
+/** The stable code of each of our SQLSTATEs (derived from {@link SQLSTATES}). */
+export const SQLSTATE_CODES: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries(Object.entries(SQLSTATES).map(([state, { code }]) => [state, code])));
 
 /** A deliberate error of the SQL API, identified by its SQLSTATE. */
 export class SqlApiError extends AppError {

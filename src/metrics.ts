@@ -7,28 +7,30 @@
  * scrape time through an injected reader (a prom-client `collect` callback), never estimated here.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { UNWRAP_REASONS, type UnwrapReason } from './crypto/grant.js';
 import { errorFields } from './errors.js';
+import { LLM_ATTEMPT_OUTCOMES, type LlmAttemptOutcome } from './llm/client.js';
+import { WAKEUP_REASONS, type WakeupReason } from './schedule/scheduler.js';
 import { silentLogger, type Logger } from './log.js';
 
-/** Label values of `mana_ai_grant_skips_total{reason}`. */
-export const GRANT_SKIP_REASONS = ['not-configured', 'expired', 'malformed', 'wrap-rejected'] as const;
+/** Label values of `mana_ai_grant_skips_total{reason}`: the reasons unwrapGrant reports. */
+export const GRANT_SKIP_REASONS = UNWRAP_REASONS;
 /** Label values of `mana_ai_agent_decisions_total{decision}`. */
-export const AGENT_DECISIONS = ['ran', 'skipped-paused', 'skipped-archived', 'skipped-concurrency'] as const;
+export const AGENT_DECISIONS = ['ran', 'skipped-paused', 'skipped-archived', 'skipped-concurrency', 'skipped-budget'] as const;
 /** Label values of `mana_ai_runs_total{outcome}`. */
 export const RUN_OUTCOMES = ['done', 'superseded', 'failed', 'dead', 'released'] as const;
 /** Label values of `mana_ai_lease_extensions_total{result}`. */
 export const LEASE_RESULTS = ['ok', 'lost'] as const;
-/** Label values of `mana_ai_llm_attempts_total{outcome}`. */
-export const LLM_ATTEMPT_OUTCOMES = ['ok', 'timeout', 'http-5xx', 'http-429', 'http-4xx', 'connect', 'bad-json',
-  'too-large', 'circuit-open', 'aborted'] as const;
-/** Label values of `mana_ai_wakeups_total{reason}`. */
-export const WAKEUP_REASONS = ['notify', 'timer', 'tick', 'connected', 'manual', 'fold'] as const;
+/** Label values of `mana_ai_llm_attempts_total{outcome}`: the outcomes the LLM client reports. */
+export { LLM_ATTEMPT_OUTCOMES };
+/** Label values of `mana_ai_wakeups_total{reason}`: the scheduler's wake-up reasons. */
+export { WAKEUP_REASONS };
 
-export type GrantSkipReason = (typeof GRANT_SKIP_REASONS)[number];
+export type GrantSkipReason = UnwrapReason;
 export type RunOutcome = (typeof RUN_OUTCOMES)[number];
 export type LeaseResult = (typeof LEASE_RESULTS)[number];
-export type LlmAttemptOutcome = (typeof LLM_ATTEMPT_OUTCOMES)[number];
-export type WakeupReason = (typeof WAKEUP_REASONS)[number];
+export type { LlmAttemptOutcome };
+export type { WakeupReason };
 
 /**
  * Keys the SQL counter reader returns (names in `mana_ai_private.counters`). Missing keys keep
@@ -41,6 +43,7 @@ export const SQL_COUNTERS = {
   skippedPaused: 'agent_decisions:skipped-paused',
   skippedArchived: 'agent_decisions:skipped-archived',
   skippedConcurrency: 'agent_decisions:skipped-concurrency',
+  skippedBudget: 'agent_decisions:skipped-budget',
   /** Runs that died: finished by fail_run or by a tick, wherever the last attempt ended. */
   runsDead: 'runs:dead',
   /** Captured sync_changes rows folded into the projections (mana_ai.fold() and tick()). */
@@ -93,6 +96,10 @@ export interface Metrics {
   readonly dueToLlm: Histogram;
   readonly runsInFlight: Gauge;
   readonly wakeups: Counter<'reason'>;
+  /** LLM tokens (`usage.total_tokens`) of every received answer; per agent they live in SQL (v_token_budget). */
+  readonly tokensUsed: Counter;
+  /** Prompt inputs cut by the input size limit (MANA_AI_PROMPT_MAX_CHARS). */
+  readonly promptInputsCut: Counter;
   /** Counts `mana_ai_agent_decisions_total{decision="ran"}` (a run of a mission with a resolved agent). */
   countAgentRan(n?: number): void;
 }
@@ -130,7 +137,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     } });
 
   const skipped: [string, string][] = [['skipped-paused', SQL_COUNTERS.skippedPaused],
-    ['skipped-archived', SQL_COUNTERS.skippedArchived], ['skipped-concurrency', SQL_COUNTERS.skippedConcurrency]];
+    ['skipped-archived', SQL_COUNTERS.skippedArchived], ['skipped-concurrency', SQL_COUNTERS.skippedConcurrency],
+    ['skipped-budget', SQL_COUNTERS.skippedBudget]];
   const agentDecisions = new Counter<'decision'>({
     name: 'mana_ai_agent_decisions_total', help: 'Agent gate decisions, for missions with a resolved agent',
     labelNames: ['decision'], registers,
@@ -196,6 +204,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]),
     runsInFlight: new Gauge({ name: 'mana_ai_runs_in_flight', help: 'Runs being processed', registers }),
     wakeups: counter('mana_ai_wakeups_total', 'Listener wake-ups', ['reason'], { reason: WAKEUP_REASONS }),
+    tokensUsed: counter('mana_ai_tokens_used_total', 'LLM tokens (usage.total_tokens) of received answers'),
+    promptInputsCut: counter('mana_ai_prompt_inputs_cut_total', 'Prompt inputs shortened or dropped by the input size limit'),
     countAgentRan: (n = 1) => agentDecisions.inc({ decision: 'ran' }, n),
   };
 }

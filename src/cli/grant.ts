@@ -4,7 +4,7 @@
  * [1 h, 30 d]) and prints the grant JSON. For development and tests: it needs the user's master key.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mintGrant, type Grant } from '../crypto/hkdf.js';
+import type { Grant } from '../issuer/mint.js';
 import { listOption, parseOptions, requiredOption, stringOption, UsageError, withUsage } from './args.js';
 import type { CliIo } from './commands.js';
 import { jsonLine } from './format.js';
@@ -43,8 +43,8 @@ export function readMasterKey(value: string): Buffer {
   throw new UsageError(`--master-key file ${value} must hold 64 hex characters or exactly 32 raw bytes`);
 }
 
-/** Parses the options and mints the grant. */
-export function mintFromArgs(args: string[]): { grant: Grant; json: boolean } {
+/** Parses the options and mints the grant (the issuer is loaded only here, never by `serve`). */
+export async function mintFromArgs(args: string[]): Promise<{ grant: Grant; json: boolean }> {
   const parsed = parseOptions(args, {
     mission: { type: 'string' }, 'public-key': { type: 'string' }, 'master-key': { type: 'string' },
     tables: { type: 'string' }, 'record-ids': { type: 'string' }, 'ttl-ms': { type: 'string' }, json: { type: 'boolean' },
@@ -57,6 +57,7 @@ export function mintFromArgs(args: string[]): { grant: Grant; json: boolean } {
   if (ttl !== undefined && !/^[0-9]+$/.test(ttl)) throw new UsageError(`--ttl-ms must be a whole number of milliseconds, got ${JSON.stringify(ttl)}`);
   if (!existsSync(publicKeyFile)) throw new UsageError(`--public-key ${publicKeyFile} does not exist`);
   const publicKeyPem = readFileSync(publicKeyFile, 'utf8');
+  const { mintGrant } = await import('../issuer/mint.js');
   const masterKey = readMasterKey(requiredOption(parsed, 'master-key'));
   try {
     const { grant } = mintGrant({
@@ -74,7 +75,7 @@ export const grantCommand = {
   usage: USAGE,
   run(args: string[], io: CliIo): Promise<number> {
     return withUsage('grant', io, async () => {
-      const { grant, json } = mintFromArgs(args);
+      const { grant, json } = await mintFromArgs(args);
       io.stdout(json ? jsonLine(grant) : `${JSON.stringify(grant, null, 2)}\n`);
       return 0;
     });

@@ -42,7 +42,7 @@ export function formatTickStats(s: SqlTickStats): string {
     `  superseded    ${n('superseded')}`,
     `  dead          ${n('dead')}`,
     `  gated         ${gated['skipped-archived'] ?? 0} archived, ${gated['skipped-paused'] ?? 0} paused, ` +
-      `${gated['skipped-concurrency'] ?? 0} over quota`,
+      `${gated['skipped-concurrency'] ?? 0} over quota, ${gated['skipped-budget'] ?? 0} over token budget`,
     `  errors        ${errors.length === 0 ? 'none' : ''}`,
     ...errors.map((e) => `    - ${e}`),
     '',

@@ -10,11 +10,12 @@ import { coerceError } from '../errors.js';
 import { decodeBase64Strict } from './base64.js';
 import { MDK_BYTES } from './field.js';
 
-/** Why a grant could not be used; the label of `mana_ai_grant_skips_total{reason}`. */
-export type UnwrapReason = 'not-configured' | 'expired' | 'malformed' | 'wrap-rejected';
+/** Every reason a grant could not be used, in step-table order: the one list (metrics presets
+ * `mana_ai_grant_skips_total{reason}` from it). */
+export const UNWRAP_REASONS = ['not-configured', 'expired', 'malformed', 'wrap-rejected'] as const;
 
-/** Every {@link UnwrapReason}, in step-table order. */
-export const UNWRAP_REASONS: readonly UnwrapReason[] = ['not-configured', 'expired', 'malformed', 'wrap-rejected'];
+/** Why a grant could not be used; the label of `mana_ai_grant_skips_total{reason}`. */
+export type UnwrapReason = (typeof UNWRAP_REASONS)[number];
 
 /** The runner's private key, parsed once; opaque outside this module. */
 export interface GrantKey {

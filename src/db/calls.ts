@@ -136,10 +136,12 @@ export function createCalls(raw: Queryable) {
     loadRun: (runId: string, token: string) => one<LoadedRun | null>('select mana_ai.load_run($1, $2) as v', [runId, token]),
     replayInput: (runId: string, token: string, appId: string, table: string, recordId: string) =>
       one<Record<string, unknown> | null>('select mana_ai.replay_input($1, $2, $3, $4, $5) as v', [runId, token, appId, table, recordId]),
-    completeRun: (runId: string, token: string, iteration: unknown) =>
-      one<CompleteResult>('select mana_ai.complete_run($1, $2, $3) as v', [runId, token, JSON.stringify(iteration)]),
-    failRun: (runId: string, token: string, errorClass: string, message: string) =>
-      one<FailResult>('select mana_ai.fail_run($1, $2, $3, $4) as v', [runId, token, errorClass, message]),
+    /** `tokens`: the LLM tokens of this attempt for the token ledger; `null` = no LLM response received. */
+    completeRun: (runId: string, token: string, iteration: unknown, tokens: number | null = null) =>
+      one<CompleteResult>('select mana_ai.complete_run($1, $2, $3, $4) as v', [runId, token, JSON.stringify(iteration), tokens]),
+    /** `tokens`: the LLM tokens of this attempt for the token ledger; `null` = no LLM response received. */
+    failRun: (runId: string, token: string, errorClass: string, message: string, tokens: number | null = null) =>
+      one<FailResult>('select mana_ai.fail_run($1, $2, $3, $4, $5) as v', [runId, token, errorClass, message, tokens]),
     recordDecryptAudit: (
       runId: string, token: string, iterationId: string, table: string, recordId: string, status: string, reason: string | null,
     ) =>

@@ -1,7 +1,7 @@
 /**
  * Deterministic plans for the built-in fake LLM of `make run` (a dev aid, never started by `serve`).
  * It reads the prompt exactly as a model would see it: the tool lines of the system message
- * (`  • <name> (<module>) — …` and their `    - <param>: string [a|b] (required) — …` lines, see
+ * (`  • <name> (<module>) — …` and their `    - <param>: <type> [a|b] (required) — …` lines, see
  * planner/prompt.ts renderToolLines) and the mission title, objective and linked inputs of the user
  * message. So the plan always uses the real, policy-filtered tool list, and a decrypted input shows
  * up in the plan (the visible proof that the grant worked).
@@ -11,7 +11,13 @@
 export interface PromptTool {
   readonly name: string;
   readonly module: string;
-  readonly params: readonly { readonly name: string; readonly required: boolean; readonly enum?: readonly string[] }[];
+  readonly params: readonly {
+    readonly name: string;
+    /** The JSON type the prompt lists (`string`, `number`, `boolean`). */
+    readonly type: string;
+    readonly required: boolean;
+    readonly enum?: readonly string[];
+  }[];
 }
 
 /** What the user message says about the mission. */
@@ -26,12 +32,12 @@ export interface PromptMission {
 export interface FakeStep {
   summary: string;
   toolName: string;
-  params: Record<string, string>;
+  params: Record<string, string | number | boolean>;
   rationale: string;
 }
 
 const TOOL_LINE = /^ {2}• (\S+) \(([^)]*)\) — /;
-const PARAM_LINE = /^ {4}- ([^:\s]+): \S+?(?: \[([^\]]*)\])?( \(required\))? — /;
+const PARAM_LINE = /^ {4}- ([^:\s]+): (\S+?)(?: \[([^\]]*)\])?( \(required\))? — /;
 
 /** Parses the tool section of a system message; `[]` when it lists no tools. */
 export function parseTools(system: string): PromptTool[] {
@@ -46,7 +52,8 @@ export function parseTools(system: string): PromptTool[] {
     const current = tools.at(-1);
     if (param && current) {
       current.params.push({
-        name: param[1]!, required: param[3] !== undefined, ...(param[2] ? { enum: param[2].split('|') } : {}),
+        name: param[1]!, type: param[2]!, required: param[4] !== undefined,
+        ...(param[3] ? { enum: param[3].split('|') } : {}),
       });
     }
   }
@@ -83,27 +90,35 @@ function firstItem(content: string): string {
   return short(content.split(/[,.;\n]/).map((s) => s.trim()).find((s) => s !== '') ?? content, 60);
 }
 
-/** 09:00 UTC on the day after `now`, as an ISO instant. */
-function tomorrowNine(now: Date): string {
-  const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1, 9));
-  return d.toISOString();
+/** `hour`:00 UTC on the day after `now`, as an ISO instant. */
+function tomorrowAt(now: Date, hour: number): string {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1, hour)).toISOString();
+}
+
+/** A value of the parameter's JSON type for a required parameter nobody wished a value for. */
+function defaultValue(param: PromptTool['params'][number], fallback: string, now: Date): string | number | boolean {
+  if (param.type === 'boolean') return false;
+  if (param.type === 'number') return param.name === 'latitude' ? 52.52 : param.name === 'longitude' ? 13.405 : 1;
+  if (/^end(Time|Iso)$/i.test(param.name)) return tomorrowAt(now, 10);
+  if (/(Time|Iso)$/i.test(param.name)) return tomorrowAt(now, 9);
+  if (param.name === 'url') return `https://example.org/mana/${encodeURIComponent(fallback.toLowerCase().replace(/\s+/g, '-'))}`;
+  return fallback;
 }
 
 /**
- * Fills every parameter the tool requires (plus the wished optional ones it declares), so each step
- * passes the parser's parameter checks: enum values stay inside their list.
+ * Fills every parameter the tool requires (plus the wished optional ones it declares) with a value of
+ * its listed JSON type, so each step passes the parser's checks: enum values stay inside their list.
  */
-function fill(tool: PromptTool, wished: Record<string, string>, fallback: string, now: Date): Record<string, string> {
-  const params: Record<string, string> = {};
+function fill(
+  tool: PromptTool, wished: Record<string, string | number | boolean>, fallback: string, now: Date,
+): Record<string, string | number | boolean> {
+  const params: Record<string, string | number | boolean> = {};
   for (const p of tool.params) {
-    let value = wished[p.name];
-    if (value === undefined && p.required) {
-      if (/iso$/i.test(p.name)) value = tomorrowNine(now);
-      else if (p.name === 'url') value = `https://example.org/mana/${encodeURIComponent(fallback.toLowerCase().replace(/\s+/g, '-'))}`;
-      else value = fallback;
-    }
+    let value: string | number | boolean | undefined = wished[p.name];
+    if (value !== undefined && typeof value !== p.type) value = undefined;
+    if (value === undefined && p.required) value = defaultValue(p, fallback, now);
     if (value === undefined || value === '') continue;
-    if (p.enum && p.enum.length > 0 && !p.enum.includes(value)) value = p.enum[0]!;
+    if (p.enum && p.enum.length > 0 && !p.enum.includes(String(value))) value = p.enum[0]!;
     params[p.name] = value;
   }
   return params;

@@ -31,7 +31,7 @@ import { runCommand } from '../cli/commands.js';
 import { coerceError } from '../errors.js';
 import { banner } from './banner.js';
 import { destroyDevCluster, devDatabaseUrl, startDevCluster, stopDevCluster } from './cluster.js';
-import { startDevFakeLlm, type DevFakeLlm } from './fake-llm.js';
+import { devPlanReply, startFakeLlm, type FakeLlm } from './fake-llm.js';
 import { ensureDevKeys } from './keys.js';
 import { createPrettyPrinter } from './pretty.js';
 import { DEMO_USER_ID, seedDemo } from './seed.js';
@@ -161,7 +161,7 @@ async function main(argv: string[]): Promise<number> {
     let llmUrl = env.llmUrl;
     llmLabel = `MANA_LLM_URL ${env.llmUrl ?? ''}`;
     if (llmUrl === undefined) {
-      const fake: DevFakeLlm = await startDevFakeLlm();
+      const fake: FakeLlm = await startFakeLlm({ defaultReply: devPlanReply() });
       cleanups.push(() => fake.close());
       llmUrl = fake.url;
       llmLabel = `built-in fake LLM at ${fake.url} (deterministic plans from the real tool list; set MANA_LLM_URL for a real gateway)`;

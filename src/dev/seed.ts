@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { encryptField, mintGrant } from '../crypto/hkdf.js';
+import { encryptField, mintGrant } from '../issuer/mint.js';
 import { AI_PROPOSABLE_TOOL_NAMES } from '../planner/tools.js';
 
 /** The demo user (also the dev auth bypass user, so `/api/v1/me/ai-audit` answers without a JWT). */
@@ -47,7 +47,7 @@ function plainRecords(at: string): SeedRecord[] {
     {
       appId: 'ai', table: 'agents', id: DEMO_AGENT_ID,
       data: {
-        id: DEMO_AGENT_ID, name: 'Mana Demo', role: 'Planungsassistent', state: 'active', maxConcurrentMissions: 2,
+        id: DEMO_AGENT_ID, name: 'Mana Demo', role: 'Planungsassistent', state: 'active', maxConcurrentMissions: 2, maxTokensPerDay: 200_000,
         policy: { tools: Object.fromEntries(AI_PROPOSABLE_TOOL_NAMES.map((n) => [n, 'propose'])), defaultForAi: 'propose' },
         createdAt: at, updatedAt: at,
       },

@@ -1,9 +1,9 @@
 /**
- * Remote JWKS (docs/operations.md §1): Ed25519 keys from `${MANA_AUTH_URL}/api/v1/auth/jwks`, fetched with
+ * Remote JWKS: Ed25519 keys from `${MANA_AUTH_URL}/api/v1/auth/jwks`, fetched with
  * undici on an Agent of our own and cached. An unknown `kid` triggers a refetch (key rotation), but
  * at most once per cooldown, so a stream of forged kids cannot turn into a stream of fetches.
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { importJWK } from 'jose';
 import { Agent, request } from 'undici';
 import { AppError, errorFields } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -29,16 +29,19 @@ export interface JwksOptions {
   now?: () => number;
 }
 
+/** A public key as jose imports it (a WebCrypto key on Node). */
+export type VerifyKey = CryptoKey;
+
 /** A cached remote key set. */
 export interface JwksClient {
   /** Keys for `kid` (every key when the token names none); refetches on an unknown kid. */
-  keysFor(kid: string | undefined): Promise<KeyObject[]>;
+  keysFor(kid: string | undefined): Promise<VerifyKey[]>;
   close(): Promise<void>;
 }
 
 const FAILURE_BACKOFF_MS = 1000;
 
-interface CachedKey { readonly kid: string | undefined; readonly key: KeyObject }
+interface CachedKey { readonly kid: string | undefined; readonly key: VerifyKey }
 
 /** Creates a JWKS client; nothing is fetched until the first token arrives. */
 export function createJwksClient(options: JwksOptions): JwksClient {
@@ -61,7 +64,7 @@ export function createJwksClient(options: JwksOptions): JwksClient {
     inflight ??= (async () => {
       attemptedAt = now();
       try {
-        keys = parseJwks(await fetchJson(agent, options.url, timeoutMs, maxBytes));
+        keys = await parseJwks(await fetchJson(agent, options.url, timeoutMs, maxBytes));
         fetchedAt = now();
         failure = undefined;
       } catch (error) {
@@ -128,7 +131,7 @@ async function fetchJson(agent: Agent, url: string, timeoutMs: number, maxBytes:
 }
 
 /** Usable Ed25519 signing keys of a JWKS document; only public members are ever imported. */
-function parseJwks(doc: unknown): CachedKey[] {
+async function parseJwks(doc: unknown): Promise<CachedKey[]> {
   const list = (doc as { keys?: unknown } | null)?.keys;
   if (!Array.isArray(list)) throw new JwksError('JWKS has no "keys" array');
   const out: CachedKey[] = [];
@@ -137,7 +140,7 @@ function parseJwks(doc: unknown): CachedKey[] {
     if (typeof jwk.x !== 'string' || (jwk.use !== undefined && jwk.use !== 'sig')) continue;
     if (jwk.alg !== undefined && jwk.alg !== 'EdDSA' && jwk.alg !== 'Ed25519') continue;
     try {
-      const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: jwk.x }, format: 'jwk' });
+      const key = await importJWK({ kty: 'OKP', crv: 'Ed25519', x: jwk.x }, 'Ed25519') as CryptoKey;
       out.push({ kid: typeof jwk.kid === 'string' ? jwk.kid : undefined, key });
     } catch {
       // A malformed key is skipped; the others stay usable.

@@ -1,12 +1,14 @@
 /**
- * JWT verification for the audit endpoint (docs/operations.md §1) with node:crypto only: compact JWS,
- * EdDSA over Ed25519, keys from the remote JWKS, then `iss`, `aud`, `exp`, `nbf` and `sub`.
- * The signature is checked before any claim, so unverified content never shapes an answer.
+ * JWT verification for the audit endpoint, done by `jose`: compact JWS, EdDSA over Ed25519 with keys
+ * from the remote JWKS (./jwks.ts), then `iss`, `aud`, `exp`, `nbf` and `sub`. jose checks the
+ * signature before any claim, so unverified content never shapes an answer. What stays here is our
+ * policy (which algorithms, which claims are required, no `crit` extensions, a size cap) and the
+ * translation of jose's errors into the short messages the 401 body carries.
  */
-import { verify as verifySignature } from 'node:crypto';
+import { decodeProtectedHeader, errors as jose, jwtVerify, type JWTVerifyOptions } from 'jose';
 import { AppError } from '../errors.js';
 import type { Config } from '../config.js';
-import type { JwksClient } from './jwks.js';
+import type { JwksClient, VerifyKey } from './jwks.js';
 import type { JwtClaims, VerifyJwt } from './types.js';
 
 /** A token was rejected; `message` is safe to send to the client. */
@@ -16,7 +18,7 @@ export class JwtError extends AppError {
   }
 }
 
-/** Issuers always accepted besides JWT_ISSUER and MANA_AUTH_URL (docs/operations.md §1). */
+/** Issuers always accepted besides JWT_ISSUER and MANA_AUTH_URL (README, "HTTP"). */
 export const BUILTIN_ISSUERS = ['https://auth.mana.how', 'http://localhost:3001'] as const;
 
 export interface JwtVerifierOptions {
@@ -39,58 +41,81 @@ export function acceptedIssuers(config: Pick<Config, 'jwtIssuer' | 'authUrl'>): 
   return [...new Set(list)];
 }
 
-const SEGMENT = /^[A-Za-z0-9_-]+$/;
 const MAX_TOKEN_CHARS = 8192;
 
 /** Creates a verifier; rejects with {@link JwtError} (or the JWKS error when keys are unavailable). */
 export function createJwtVerifier(options: JwtVerifierOptions): VerifyJwt {
-  const leeway = options.clockToleranceSeconds ?? 5;
   const now = options.now ?? Date.now;
+  const verifyOptions = (): JWTVerifyOptions => ({
+    algorithms: ['EdDSA', 'Ed25519'],
+    issuer: [...options.issuers],
+    audience: options.audience,
+    // exp is required: a token that never expires is not accepted from a browser session.
+    requiredClaims: ['exp', 'sub'],
+    clockTolerance: options.clockToleranceSeconds ?? 5,
+    currentDate: new Date(now()),
+  });
   return async (token) => {
-    const parts = token.split('.');
-    if (token.length > MAX_TOKEN_CHARS || parts.length !== 3 || !parts.every((p) => SEGMENT.test(p))) {
-      throw new JwtError('malformed token');
-    }
-    const [h, p, s] = parts as [string, string, string];
-    const header = decodeObject(h, 'header');
-    if (header.alg !== 'EdDSA' && header.alg !== 'Ed25519') throw new JwtError('unsupported algorithm');
+    if (token.length > MAX_TOKEN_CHARS) throw new JwtError('malformed token');
+    const header = translate(() => decodeProtectedHeader(token));
     if (header.crit !== undefined) throw new JwtError('unsupported critical header');
     if (header.kid !== undefined && typeof header.kid !== 'string') throw new JwtError('malformed key id');
-    const signature = Buffer.from(s, 'base64url');
-    const keys = await options.jwks.keysFor(header.kid as string | undefined);
-    if (keys.length === 0) throw new JwtError('unknown signing key');
-    const data = Buffer.from(`${h}.${p}`, 'ascii');
-    if (signature.length !== 64 || !keys.some((key) => verifySignature(null, data, key, signature))) {
-      throw new JwtError('invalid signature');
+    // The key set is asked only once jose has accepted the header's shape and algorithm.
+    let rest: VerifyKey[] = [];
+    const firstKey = async (): Promise<VerifyKey> => {
+      const keys = await options.jwks.keysFor(header.kid);
+      if (keys.length === 0) throw new JwtError('unknown signing key');
+      [, ...rest] = keys;
+      return keys[0]!;
+    };
+    const opts = verifyOptions();
+    let claims: Record<string, unknown>;
+    try {
+      claims = (await jwtVerify(token, firstKey, opts)).payload;
+    } catch (error) {
+      // A token without `kid` is tried against every key of the set; only a bad signature moves on.
+      claims = await tryOthers(token, rest, opts, error);
     }
-    const claims = decodeObject(p, 'payload');
-    checkClaims(claims, options.audience, options.issuers, now() / 1000, leeway);
+    if (typeof claims.sub !== 'string' || claims.sub === '') throw new JwtError('missing subject');
     return claims as JwtClaims;
   };
 }
 
-function checkClaims(claims: Record<string, unknown>, audience: string, issuers: readonly string[],
-  nowSeconds: number, leeway: number): void {
-  if (typeof claims.iss !== 'string' || !issuers.includes(claims.iss)) throw new JwtError('unexpected issuer');
-  const aud = claims.aud;
-  if (!(aud === audience || (Array.isArray(aud) && aud.includes(audience)))) throw new JwtError('unexpected audience');
-  // exp is required: a token that never expires is not accepted from a browser session.
-  if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) throw new JwtError('missing expiry');
-  if (nowSeconds - leeway >= claims.exp) throw new JwtError('token expired');
-  if (claims.nbf !== undefined) {
-    if (typeof claims.nbf !== 'number' || !Number.isFinite(claims.nbf)) throw new JwtError('malformed nbf');
-    if (nowSeconds + leeway < claims.nbf) throw new JwtError('token not yet valid');
+async function tryOthers(token: string, keys: VerifyKey[], opts: JWTVerifyOptions, error: unknown): Promise<Record<string, unknown>> {
+  let last = error;
+  for (const key of keys) {
+    if (!(last instanceof jose.JWSSignatureVerificationFailed)) break;
+    try {
+      return (await jwtVerify(token, key, opts)).payload;
+    } catch (next) {
+      last = next;
+    }
   }
-  if (typeof claims.sub !== 'string' || claims.sub === '') throw new JwtError('missing subject');
+  throw toJwtError(last);
 }
 
-function decodeObject(segment: string, what: string): Record<string, unknown> {
-  let value: unknown;
+function translate<T>(fn: () => T): T {
   try {
-    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    return fn();
   } catch (error) {
-    throw new JwtError(`malformed ${what}`, { cause: error });
+    throw toJwtError(error);
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new JwtError(`malformed ${what}`);
-  return value as Record<string, unknown>;
+}
+
+/** jose's error classes mapped to the messages a client sees; JWKS errors pass through unchanged. */
+function toJwtError(error: unknown): unknown {
+  if (!(error instanceof jose.JOSEError)) {
+    return error instanceof AppError ? error : new JwtError('malformed token', { cause: error });
+  }
+  if (error instanceof jose.JWTExpired) return new JwtError('token expired', { cause: error });
+  if (error instanceof jose.JWSSignatureVerificationFailed) return new JwtError('invalid signature', { cause: error });
+  if (error instanceof jose.JOSEAlgNotAllowed) return new JwtError('unsupported algorithm', { cause: error });
+  if (error instanceof jose.JWTClaimValidationFailed) {
+    const messages: Record<string, string> = {
+      iss: 'unexpected issuer', aud: 'unexpected audience', sub: 'missing subject',
+      exp: 'missing expiry', nbf: error.reason === 'check_failed' ? 'token not yet valid' : 'malformed nbf',
+    };
+    return new JwtError(messages[error.claim] ?? `invalid ${error.claim} claim`, { cause: error });
+  }
+  return new JwtError('malformed token', { cause: error });
 }

@@ -77,8 +77,23 @@ function contentOf(json: unknown): string {
   return typeof content === 'string' ? content : '';
 }
 
-/** Sends one request; resolves with the plan text or rejects with an {@link LlmError}. */
-export async function sendAttempt(req: AttemptRequest, signal?: AbortSignal): Promise<string> {
+/**
+ * `usage.total_tokens` of a gateway answer when it is a finite number >= 0 (fractions cut), else 0: a
+ * response without usage still counts as received, at no tokens.
+ */
+export function totalTokensOf(json: unknown): number {
+  const total = (json as { usage?: { total_tokens?: unknown } } | null)?.usage?.total_tokens;
+  return typeof total === 'number' && Number.isFinite(total) && total >= 0 ? Math.floor(total) : 0;
+}
+
+/** A received 2xx answer: the plan text and the tokens the gateway reports for it. */
+export interface AttemptResponse {
+  readonly text: string;
+  readonly totalTokens: number;
+}
+
+/** Sends one request; resolves with the plan text and its tokens or rejects with an {@link LlmError}. */
+export async function sendAttempt(req: AttemptRequest, signal?: AbortSignal): Promise<AttemptResponse> {
   if (signal?.aborted) throw new LlmAbortedError({ cause: signal.reason });
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new LlmTimeoutError(req.timeoutMs)), req.timeoutMs);
@@ -110,7 +125,7 @@ export async function sendAttempt(req: AttemptRequest, signal?: AbortSignal): Pr
     } catch (error) {
       throw new LlmBadJsonError(coerceError(error).message, { cause: error });
     }
-    return contentOf(json);
+    return { text: contentOf(json), totalTokens: totalTokensOf(json) };
   } catch (error) {
     if (error instanceof LlmError) throw error;
     // An abort may surface as an undici error; the controller's reason says what happened.

@@ -12,10 +12,13 @@ import type { Logger } from '../log.js';
 import { classifyFailure, sendAttempt } from './attempt.js';
 import { retryDelayMs } from './backoff.js';
 import { createCircuitBreaker, type BreakerOptions, type BreakerState } from './breaker.js';
-import { LlmAbortedError, LlmCircuitOpenError, LlmHttpError, type LlmError, type LlmErrorKind } from './errors.js';
+import { LLM_ERROR_KINDS, LlmAbortedError, LlmCircuitOpenError, LlmHttpError, type LlmError } from './errors.js';
+
+/** Every outcome label of one attempt: `ok` or a failure kind (`mana_ai_llm_attempts_total{outcome}`). */
+export const LLM_ATTEMPT_OUTCOMES = ['ok', ...LLM_ERROR_KINDS] as const;
 
 /** Outcome label of one attempt: `ok` or the failure kind. */
-export type LlmAttemptOutcome = 'ok' | LlmErrorKind;
+export type LlmAttemptOutcome = (typeof LLM_ATTEMPT_OUTCOMES)[number];
 
 /** Default response size cap (1 MiB): a plan is a few KB. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -59,10 +62,20 @@ export interface LlmPrompt {
   readonly user: string;
 }
 
+/** Per-call options of {@link LlmClient.complete}. */
+export interface CompleteOptions {
+  readonly signal?: AbortSignal;
+  /**
+   * Called once per received answer with its `usage.total_tokens` (0 when absent): the token budget
+   * counts every response, also one whose plan then fails to parse.
+   */
+  readonly onUsage?: (totalTokens: number) => void;
+}
+
 /** The client the runner uses. */
 export interface LlmClient {
   /** Resolves with the plan text (`choices[0].message.content`, `''` if missing); rejects with an LlmError. */
-  complete(prompt: LlmPrompt, options?: { readonly signal?: AbortSignal }): Promise<string>;
+  complete(prompt: LlmPrompt, options?: CompleteOptions): Promise<string>;
   /** True while calls would fail fast; the runner stops claiming meanwhile. */
   isOpen(): boolean;
   breakerState(): BreakerState;
@@ -102,7 +115,7 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
     }
   };
 
-  async function complete(prompt: LlmPrompt, callOptions: { readonly signal?: AbortSignal } = {}): Promise<string> {
+  async function complete(prompt: LlmPrompt, callOptions: CompleteOptions = {}): Promise<string> {
     const { signal } = callOptions;
     // Exactly these fields (docs/planner.md §5): no max_tokens, response_format, stream or tools.
     const body = JSON.stringify({
@@ -121,9 +134,14 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
       if (!permit.ok) throw last ?? new LlmCircuitOpenError(permit.retryInMs);
       const startedAt = now();
       try {
-        const text = await sendAttempt({ dispatcher, url, headers, body, timeoutMs, maxResponseBytes }, signal);
+        const { text, totalTokens } = await sendAttempt({ dispatcher, url, headers, body, timeoutMs, maxResponseBytes }, signal);
         record(startedAt, 'ok');
         breaker.release(permit, 'success');
+        try {
+          callOptions.onUsage?.(totalTokens);
+        } catch (hookError) {
+          log.warn('onUsage hook failed', { error: errorFields(hookError) });
+        }
         return text;
       } catch (caught) {
         const error = classifyFailure(caught, timeoutMs);

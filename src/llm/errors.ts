@@ -5,17 +5,12 @@
  */
 import { AppError } from '../errors.js';
 
+/** Every metric/log label of an LLM failure: the one list (metrics presets its label values from it). */
+export const LLM_ERROR_KINDS = ['timeout', 'http-5xx', 'http-429', 'http-4xx', 'connect', 'bad-json', 'too-large',
+  'circuit-open', 'aborted'] as const;
+
 /** Metric/log label of an LLM failure. */
-export type LlmErrorKind =
-  | 'timeout'
-  | 'http-5xx'
-  | 'http-429'
-  | 'http-4xx'
-  | 'connect'
-  | 'bad-json'
-  | 'too-large'
-  | 'circuit-open'
-  | 'aborted';
+export type LlmErrorKind = (typeof LLM_ERROR_KINDS)[number];
 
 /** Base class of every error `complete()` rejects with. */
 export class LlmError extends AppError {

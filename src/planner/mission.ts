@@ -51,14 +51,16 @@ export function normalisePlannerMission(raw: unknown): PlannerMission {
 }
 
 /**
- * Agent defaults of docs/data-model.md §2: `name` → `'Unnamed'`, `role` → `''`, `policy` kept only if it
- * is a plain object. `systemPrompt` and `memory` are passed through (usually `enc:1:` ciphertext).
+ * Agent defaults of docs/data-model.md §2: `name` → `'Unnamed'` unless it is a string (the same rule as the
+ * write-back actor's `displayName` in write_mission_row.sql, so prompt and actor name the agent alike;
+ * an empty string is kept there too), `role` → `''`, `policy` kept only if it is a plain object.
+ * `systemPrompt` and `memory` are passed through (usually `enc:1:` ciphertext).
  */
 export function normalisePlannerAgent(raw: unknown): PlannerAgent {
   const a = isPlainObject(raw) ? raw : {};
   return {
     id: str(a['id']),
-    name: str(a['name'] ?? 'Unnamed'),
+    name: typeof a['name'] === 'string' ? a['name'] : 'Unnamed',
     role: str(a['role']),
     ...(a['systemPrompt'] !== undefined ? { systemPrompt: a['systemPrompt'] } : {}),
     ...(a['memory'] !== undefined ? { memory: a['memory'] } : {}),

@@ -66,9 +66,8 @@ function paramProblem(i: number, params: Readonly<Record<string, unknown>>, defs
   }
   for (const def of defs) {
     const v = get(def.name);
-    if (v !== undefined && v !== null && def.type === 'string' && typeof v !== 'string') {
-      return `${at(def.name)} must be a string`;
-    }
+    // JSON.parse yields only finite numbers, so `typeof` is the whole JSON type check.
+    if (v !== undefined && v !== null && typeof v !== def.type) return `${at(def.name)} must be a ${def.type}`;
   }
   for (const def of defs) {
     const v = get(def.name);

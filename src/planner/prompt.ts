@@ -3,6 +3,7 @@
  * The wording is ours; the sections and their order are the contract. Every value taken from stored
  * data passes {@link neutraliseUserData}, so no field can fake or close a `<user_data>` block.
  */
+import { DEFAULT_PROMPT_MAX_CHARS, limitInputs, type InputCut } from './input-limit.js';
 import { normalisePlannerAgent, normalisePlannerMission } from './mission.js';
 import type { ToolDef } from './tools.js';
 import { renderUserMessage, type PromptInput, type UnavailableInput } from './prompt-user.js';
@@ -10,10 +11,11 @@ import { neutraliseUserData as safe, wrapUserData } from './user-data.js';
 
 export type { PromptInput, UnavailableInput } from './prompt-user.js';
 
-/** The system and user message of one chat completion. */
+/** The system and user message of one chat completion, and the inputs the size limit cut. */
 export interface Prompt {
   readonly system: string;
   readonly user: string;
+  readonly inputCuts: readonly InputCut[];
 }
 
 /** Everything the prompt is built from. `tools` is the policy-filtered list (§1, KI-12). */
@@ -25,6 +27,8 @@ export interface BuildPromptArgs {
   readonly resolvedInputs: readonly PromptInput[];
   readonly unavailableInputs?: readonly UnavailableInput[];
   readonly tools: readonly ToolDef[];
+  /** Most characters of input content the prompt carries (MANA_AI_PROMPT_MAX_CHARS); default 100,000. */
+  readonly maxInputChars?: number;
 }
 
 /** A string that is not `enc:1:` ciphertext, and not empty. The runner cannot decrypt agent fields. */
@@ -109,6 +113,8 @@ export function buildPrompt(args: BuildPromptArgs): Prompt {
     FORMAT,
     renderToolSection(args.tools),
   ].join('\n\n');
-  const user = renderUserMessage(mission, args.resolvedInputs, args.unavailableInputs ?? []);
-  return { system, user };
+  const maxChars = args.maxInputChars ?? DEFAULT_PROMPT_MAX_CHARS;
+  const { inputs, cuts } = limitInputs(args.resolvedInputs, maxChars);
+  const user = renderUserMessage(mission, inputs, args.unavailableInputs ?? [], { maxChars, cuts });
+  return { system, user, inputCuts: cuts };
 }

@@ -18,8 +18,19 @@ export const LABELS = {
 
 type Rec = Record<string, unknown>;
 
-/** Absent or `null` counts as "not present"; every other value (also `''`, `0`, `false`) is present. */
-const present = (v: unknown): boolean => v !== undefined && v !== null;
+/**
+ * "Present" for the parts of task and event lines and for the goal's period (what the reference's
+ * own tests expect; README, *Planner*): a non-empty string. `''`, `null`, numbers, booleans, objects and absent fields
+ * are not present: their part is left out, or a title gets the placeholder.
+ */
+export const present = (v: unknown): v is string => typeof v === 'string' && v !== '';
+
+/**
+ * The goal's counts (`currentValue`, `target.value`) are numbers in the web app's goal records, and
+ * the line is `<currentValue ?? 0> / <target.value ?? ?>`: a finite number or a non-empty string is
+ * shown; anything else (`''`, `null`, an object, NaN …) gets the fallback, like an absent field.
+ */
+const presentCount = (v: unknown): v is string | number => present(v) || (typeof v === 'number' && Number.isFinite(v));
 
 /** A field value as prompt text: strings as they are, other values as JSON. */
 export function asText(v: unknown): string {
@@ -46,16 +57,16 @@ export function stringTitle(record: Rec, fallback: string): string {
   return typeof record.title === 'string' ? record.title : fallback;
 }
 
-/** Title rule of goals: `title` unless absent or `null`, else `Goal`. */
+/** Title rule of goals: `title` unless absent or `null`, else `Goal` (the title is not a line part). */
 export function goalTitle(record: Rec): string {
-  return present(record.title) ? asText(record.title) : 'Goal';
+  return record.title !== undefined && record.title !== null ? asText(record.title) : 'Goal';
 }
 
 /** `content` if a string, else its JSON; absent or `null` becomes `""` (the JSON of an empty string). */
 export function contentOrJson(record: Rec): string {
   const c = record.content;
   if (typeof c === 'string') return c;
-  return JSON.stringify(present(c) ? c : '') ?? '';
+  return JSON.stringify(c !== undefined && c !== null ? c : '') ?? '';
 }
 
 /** `content` if a string, else empty (journal). */
@@ -66,27 +77,27 @@ export function contentOrEmpty(record: Rec): string {
 /** `Fortschritt: <currentValue ?? 0> / <target.value ?? ?> (<period ?? unbekannt>)`. */
 export function goalLine(record: Rec): string {
   const target = typeof record.target === 'object' && record.target !== null ? (record.target as Rec) : {};
-  const current = present(record.currentValue) ? asText(record.currentValue) : '0';
-  const goal = present(target.value) ? asText(target.value) : '?';
+  const current = presentCount(record.currentValue) ? String(record.currentValue) : '0';
+  const goal = presentCount(target.value) ? String(target.value) : '?';
   // The reference reads a top-level `period`; real goals keep it in `target.period` (kept as specified).
-  const period = present(record.period) ? asText(record.period) : LABELS.unknown;
+  const period = present(record.period) ? record.period : LABELS.unknown;
   return `${LABELS.progress}: ${current} / ${goal} (${period})`;
 }
 
 /** `[<status>] <title> — <description> (fällig: <dueDate>)`, each part only when present. */
 export function taskLine(record: Rec): string {
   const parts: string[] = [];
-  if (present(record.status)) parts.push(`[${asText(record.status)}]`);
-  parts.push(present(record.title) ? asText(record.title) : LABELS.untitled);
-  if (present(record.description)) parts.push(`— ${asText(record.description)}`);
-  if (present(record.dueDate)) parts.push(`(${LABELS.due}: ${asText(record.dueDate)})`);
+  if (present(record.status)) parts.push(`[${record.status}]`);
+  parts.push(present(record.title) ? record.title : LABELS.untitled);
+  if (present(record.description)) parts.push(`— ${record.description}`);
+  if (present(record.dueDate)) parts.push(`(${LABELS.due}: ${record.dueDate})`);
   return parts.join(' ');
 }
 
 /** `<title> @ <startDate> in <location>`, each of the last two only when present. */
 export function eventLine(record: Rec): string {
-  const parts: string[] = [present(record.title) ? asText(record.title) : LABELS.untitled];
-  if (present(record.startDate)) parts.push(`@ ${asText(record.startDate)}`);
-  if (present(record.location)) parts.push(`in ${asText(record.location)}`);
+  const parts: string[] = [present(record.title) ? record.title : LABELS.untitled];
+  if (present(record.startDate)) parts.push(`@ ${record.startDate}`);
+  if (present(record.location)) parts.push(`in ${record.location}`);
   return parts.join(' ');
 }

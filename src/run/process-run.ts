@@ -15,6 +15,7 @@ import type { Metrics } from '../metrics.js';
 import { buildIteration } from '../planner/iteration.js';
 import { parseFailureFields, parsePlan } from '../planner/parser.js';
 import { filterToolsByPolicy } from '../planner/policy.js';
+import { DEFAULT_PROMPT_MAX_CHARS } from '../planner/input-limit.js';
 import { buildPrompt } from '../planner/prompt.js';
 import { TOOL_DEFINITIONS } from '../planner/tools.js';
 import { resolveInputs } from '../resolvers/resolve.js';
@@ -32,6 +33,8 @@ export interface ProcessRunDeps {
   logger: Logger;
   grantKey: GrantKey | KeyNotConfigured;
   leaseMs: number;
+  /** Input size limit of the prompt (MANA_AI_PROMPT_MAX_CHARS); default 100,000 characters. */
+  promptMaxChars?: number;
   /** Heartbeat period; default a third of the lease. */
   heartbeatMs?: number;
   now?: () => Date;
@@ -95,6 +98,13 @@ export async function processRun(run: ClaimedRun, deps: ProcessRunDeps): Promise
 
   let planProduced = false;
   let parseFailure = false;
+  // LLM tokens of this attempt (sum of usage.total_tokens of every received answer; null = none yet),
+  // handed to complete_run / fail_run, which record them with the attempt's outcome.
+  let tokens: number | null = null;
+  const onUsage = (n: number) => {
+    tokens = (tokens ?? 0) + n;
+    metrics.tokensUsed.inc(n);
+  };
   try {
     // claimAndLoadRuns brings the payload with the claim; a run claimed without it is loaded now
     const loaded = run.loaded !== undefined ? run.loaded : await calls.loadRun(run.run_id, run.lease_token);
@@ -143,10 +153,18 @@ export async function processRun(run: ClaimedRun, deps: ProcessRunDeps): Promise
       resolvedInputs: inputs,
       unavailableInputs: unavailable.map((u) => ({ ref: { module: u.module, table: u.table, id: u.id }, reason: u.reason })),
       tools,
+      ...(deps.promptMaxChars !== undefined ? { maxInputChars: deps.promptMaxChars } : {}),
     });
+    if (prompt.inputCuts.length > 0) {
+      metrics.promptInputsCut.inc(prompt.inputCuts.length);
+      log.warn('inputs cut to the prompt input size limit', {
+        limit_chars: deps.promptMaxChars ?? DEFAULT_PROMPT_MAX_CHARS,
+        cuts: prompt.inputCuts.map((c) => ({ module: c.module, table: c.table, id: c.id, from: c.from, to: c.to })),
+      });
+    }
 
     metrics.dueToLlm.observe(Math.max(0, (Date.now() - new Date(run.became_due_at).getTime()) / 1000));
-    const text = await deps.llm.complete(prompt, { signal: abort.signal });
+    const text = await deps.llm.complete(prompt, { signal: abort.signal, onUsage });
     if (leaseLost) return { outcome: 'lease-lost', missionId };
 
     const parsed = parsePlan(text, tools);
@@ -154,7 +172,7 @@ export async function processRun(run: ClaimedRun, deps: ProcessRunDeps): Promise
       parseFailure = true;
       metrics.parseFailures.inc();
       log.warn('plan did not parse', parseFailureFields(parsed));
-      const failed = await settle(() => calls.failRun(run.run_id, run.lease_token, 'parse', parsed.reason));
+      const failed = await settle(() => calls.failRun(run.run_id, run.lease_token, 'parse', parsed.reason, tokens));
       return ledgerFailure(failed.status, missionId, `plan did not parse: ${parsed.reason}`, false, true, metrics);
     }
     planProduced = true;
@@ -162,7 +180,7 @@ export async function processRun(run: ClaimedRun, deps: ProcessRunDeps): Promise
     for (const step of parsed.value.steps) log.info('plan step', { tool: step.toolName, rationale: step.rationale });
 
     const iteration = buildIteration({ iterationId, startedAt, finishedAt: now(), plan: parsed.value });
-    const result = await settle(() => calls.completeRun(run.run_id, run.lease_token, iteration));
+    const result = await settle(() => calls.completeRun(run.run_id, run.lease_token, iteration, tokens));
     if (result.status === 'done') {
       metrics.plansWrittenBack.inc();
       metrics.runs.inc({ outcome: 'done' });
@@ -187,7 +205,7 @@ export async function processRun(run: ClaimedRun, deps: ProcessRunDeps): Promise
     metrics.missionErrors.inc();
     log.error('run failed', { code: errorCode(error), message: error.message });
     try {
-      const failed = await settle(() => calls.failRun(run.run_id, run.lease_token, classify(error), error.message.slice(0, 2000)));
+      const failed = await settle(() => calls.failRun(run.run_id, run.lease_token, classify(error), error.message.slice(0, 2000), tokens));
       return ledgerFailure(failed.status, missionId, error.message, planProduced, parseFailure, metrics);
     } catch (failError) {
       log.error('could not record the failure; the lease will expire and the run be retried', { message: coerceError(failError).message });

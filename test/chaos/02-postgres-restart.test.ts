@@ -24,7 +24,7 @@ import {
   terminate, until, type Expected, type OwnCluster, type ServeProcess,
 } from '../support/chaos-kit.js';
 import { missionRow } from '../support/e2e-kit.js';
-import { planText, startFakeLlm, type FakeLlm } from '../support/fake-llm.js';
+import { planText, startFakeLlm, type FakeLlm } from '../../src/dev/fake-llm.js';
 
 const DB = 'chaos_restart';
 

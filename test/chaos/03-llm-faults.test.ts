@@ -19,7 +19,7 @@ import {
 } from '../support/chaos-kit.js';
 import { freshDatabase, type TestDb } from '../support/db.js';
 import { metricValue, missionRow, missionTitleOf } from '../support/e2e-kit.js';
-import { chatCompletion, planText, startFakeLlm, type FakeLlm, type FakeLlmReplySpec } from '../support/fake-llm.js';
+import { chatCompletion, planText, startFakeLlm, type FakeLlm, type FakeLlmReplySpec } from '../../src/dev/fake-llm.js';
 
 const OK = { content: planText({ summary: 'Alles gut', steps: [] }), delayMs: 100 };
 const step = (i: number) => ({ summary: `Schritt ${i}`, toolName: 'create_task', params: { title: `T${i}` }, rationale: 'weil' });

@@ -22,7 +22,7 @@ import {
   type Expected, type RawRow,
 } from '../support/chaos-kit.js';
 import { freshDatabase, type TestDb } from '../support/db.js';
-import { planText, startFakeLlm, type FakeLlm } from '../support/fake-llm.js';
+import { planText, startFakeLlm, type FakeLlm } from '../../src/dev/fake-llm.js';
 
 const PAST = '2026-01-01T00:00:00.000Z';
 const FUTURE = '2099-01-01T00:00:00.000Z';

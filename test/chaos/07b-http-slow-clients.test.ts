@@ -10,7 +10,7 @@ import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { killAll, recordResult, serveEnv, spawnServe, terminate, type ServeProcess } from '../support/chaos-kit.js';
 import { freshDatabase, type TestDb } from '../support/db.js';
-import { startFakeLlm, type FakeLlm } from '../support/fake-llm.js';
+import { startFakeLlm, type FakeLlm } from '../../src/dev/fake-llm.js';
 
 const KEY = 'chaos-slow-client-key';
 

@@ -15,7 +15,7 @@ import {
 } from '../support/chaos-kit.js';
 import { freshDatabase, type TestDb } from '../support/db.js';
 import { missionRow, missionTitleOf } from '../support/e2e-kit.js';
-import { planText, startFakeLlm, type FakeLlm } from '../support/fake-llm.js';
+import { planText, startFakeLlm, type FakeLlm } from '../../src/dev/fake-llm.js';
 
 const MISSIONS = 1_000;
 const USERS = 20;

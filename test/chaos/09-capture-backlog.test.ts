@@ -15,7 +15,7 @@ import {
 } from '../support/chaos-kit.js';
 import { freshDatabase, type TestDb } from '../support/db.js';
 import { missionRow, recordRow } from '../support/e2e-kit.js';
-import { planText, startFakeLlm, type FakeLlm } from '../support/fake-llm.js';
+import { planText, startFakeLlm, type FakeLlm } from '../../src/dev/fake-llm.js';
 
 const PLAN = { content: planText({ summary: 'Backlog', steps: [] }), delayMs: 50 };
 const FUTURE = '2099-01-01T00:00:00.000Z';

@@ -33,7 +33,7 @@ import {
   type ServeProcess,
 } from '../support/chaos-kit.js';
 import { missionRow } from '../support/e2e-kit.js';
-import { planText, startFakeLlm, type FakeLlm } from '../support/fake-llm.js';
+import { planText, startFakeLlm, type FakeLlm } from '../../src/dev/fake-llm.js';
 import { startHaCluster, type HaCluster } from '../support/ha-kit.js';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';

@@ -3,7 +3,7 @@
 -- no table). The privilege checks query the catalog generically, so a function or table added later
 -- is covered without editing this file. Runs in the pg_cron database after `mana-ai migrate`.
 begin;
-select plan(71);
+select plan(73);
 
 -- schemas and tables ---------------------------------------------------------
 select has_schema('mana_ai', 'schema mana_ai exists');
@@ -12,7 +12,7 @@ select has_schema('mana_ai_private', 'schema mana_ai_private exists');
 select has_table('mana_ai_private', 'settings', 'settings exists');
 select columns_are('mana_ai_private', 'settings', array[
   'singleton', 'timezone', 'max_attempts', 'retry_base_ms', 'retry_max_ms', 'default_lease_ms',
-  'runs_keep', 'quarantine_keep', 'audit_keep', 'cron_history_keep', 'allow_test_clock'],
+  'runs_keep', 'quarantine_keep', 'audit_keep', 'cron_history_keep', 'allow_test_clock', 'token_usage_keep'],
   'settings has exactly its columns');
 select has_table('mana_ai_private', 'projections', 'projections exists');
 select columns_are('mana_ai_private', 'projections', array[
@@ -37,6 +37,10 @@ select has_table('mana_ai_private', 'sql_objects', 'sql_objects exists');
 select columns_are('mana_ai_private', 'sql_objects', array['sha1', 'applied_at'],
   'sql_objects has exactly its columns');
 select has_table('mana_ai_private', 'migrations', 'postgres-migrations keeps its table in mana_ai_private');
+select has_table('mana_ai_private', 'run_tokens', 'run_tokens (the token ledger) exists');
+select columns_are('mana_ai_private', 'run_tokens', array[
+  'token_row_id', 'user_id', 'agent_id', 'mission_id', 'run_id', 'attempt', 'tokens', 'recorded_at'],
+  'run_tokens has exactly its columns');
 select has_table('mana_ai', 'runs', 'runs exists');
 select columns_are('mana_ai', 'runs', array[
   'run_id', 'user_id', 'mission_id', 'slot', 'agent_id', 'status', 'attempts', 'lease_token', 'lease_until',

@@ -7,7 +7,7 @@ import { createApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger, silentLogger, type Logger } from '../../src/log.js';
 import type { SyncRow, TestDb } from './db.js';
-import type { FakeLlm, FakeLlmRequest } from './fake-llm.js';
+import type { FakeLlm, FakeLlmRequest } from '../../src/dev/fake-llm.js';
 
 /** A started app and the base URL of its HTTP server. */
 export interface RunningApp {

@@ -44,6 +44,7 @@ describe('loadConfig defaults', () => {
       concurrency: 4,
       leaseMs: 240_000,
       shutdownGraceMs: 8000,
+      promptMaxChars: 100_000,
       logLevel: 'info',
     });
     assert.equal(DEFAULT_SYNC_DATABASE_URL, 'postgresql://mana:devpassword@localhost:5432/mana_sync');
@@ -70,7 +71,7 @@ describe('loadConfig defaults', () => {
       NODE_ENV: 'development', DEV_BYPASS_AUTH: 'true', DEV_USER_ID: 'dev-user', MANA_AI_TIMEZONE: 'UTC',
       MANA_LLM_URL: 'https://llm.example/base', MANA_LLM_TIMEOUT_MS: '5000', MANA_LLM_MODEL: 'openai/gpt-4o',
       MANA_LLM_API_KEY: 'api', MANA_LLM_MAX_ATTEMPTS: '1', MANA_AI_CONCURRENCY: '16', MANA_AI_LEASE_MS: '7000',
-      MANA_AI_SHUTDOWN_GRACE_MS: '9999', LOG_LEVEL: 'debug',
+      MANA_AI_SHUTDOWN_GRACE_MS: '9999', LOG_LEVEL: 'debug', MANA_AI_PROMPT_MAX_CHARS: '20000',
     });
     assert.equal(config.port, 0);
     assert.equal(config.adminDatabaseUrl, 'postgres://owner:q@h/db');
@@ -93,6 +94,7 @@ describe('loadConfig defaults', () => {
     assert.equal(config.concurrency, 16);
     assert.equal(config.leaseMs, 7000);
     assert.equal(config.shutdownGraceMs, 9999);
+    assert.equal(config.promptMaxChars, 20_000);
     assert.equal(config.logLevel, 'debug');
   });
 
@@ -127,6 +129,7 @@ describe('loadConfig validation', () => {
         MANA_AI_CONCURRENCY: '-1', MANA_AI_LEASE_MS: '1.5', MANA_AI_ADMIN_DATABASE_URL: 'mysql://root:hunter2@h/db',
         MANA_AI_ALLOW_SUPERUSER: 'TRUE', DEV_BYPASS_AUTH: '1', MANA_LLM_MAX_ATTEMPTS: '0',
         MANA_AI_SHUTDOWN_GRACE_MS: '10000', LOG_LEVEL: 'verbose', MANA_AI_PRIVATE_KEY_PEM: 'sekrit',
+        MANA_AI_PROMPT_MAX_CHARS: '999',
       });
     } catch (error) {
       caught = error;
@@ -142,6 +145,7 @@ describe('loadConfig validation', () => {
       'MANA_AI_CONCURRENCY must be an integer from 1 to 1000, got "-1"',
       'MANA_AI_LEASE_MS must be a positive integer of milliseconds, got "1.5"',
       'MANA_AI_PRIVATE_KEY_PEM must be a PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----"), got 6 characters without it',
+      'MANA_AI_PROMPT_MAX_CHARS must be an integer of characters from 1000 to 10000000, got "999"',
       'MANA_AI_SHUTDOWN_GRACE_MS must be an integer of milliseconds below 10000, got "10000"',
       'MANA_AI_TIMEZONE must be an IANA time zone such as "Europe/Berlin", got "Mars/Olympus"',
       'MANA_AUTH_URL must be a http:// or https:// URL, got "not a url"',

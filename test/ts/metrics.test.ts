@@ -96,7 +96,7 @@ describe('metric families', () => {
       ['mana_ai_capture_backlog_oldest_age_seconds', 'gauge'],
       ['mana_ai_grant_skips_total', 'counter', 'reason', ['not-configured', 'expired', 'malformed', 'wrap-rejected']],
       ['mana_ai_agent_decisions_total', 'counter', 'decision',
-        ['ran', 'skipped-paused', 'skipped-archived', 'skipped-concurrency']],
+        ['ran', 'skipped-paused', 'skipped-archived', 'skipped-concurrency', 'skipped-budget']],
     ];
     for (const [name, type, label, values] of expected) {
       const family = f.get(name);
@@ -146,6 +146,7 @@ describe('counters read from SQL at scrape time', () => {
     let totals: Record<string, number> = {
       [SQL_COUNTERS.snapshotsNew]: 3, [SQL_COUNTERS.snapshotsUpdated]: 5, [SQL_COUNTERS.snapshotRowsApplied]: 40,
       [SQL_COUNTERS.skippedPaused]: 2, [SQL_COUNTERS.skippedArchived]: 1, [SQL_COUNTERS.skippedConcurrency]: 7,
+      [SQL_COUNTERS.skippedBudget]: 4,
     };
     const m = createMetrics({ readSqlCounters: async () => { reads += 1; return totals; } });
     m.countAgentRan();
@@ -156,6 +157,7 @@ describe('counters read from SQL at scrape time', () => {
     assert.equal(value(decisions, { decision: 'skipped-paused' }), 2);
     assert.equal(value(decisions, { decision: 'skipped-archived' }), 1);
     assert.equal(value(decisions, { decision: 'skipped-concurrency' }), 7);
+    assert.equal(value(decisions, { decision: 'skipped-budget' }), 4);
     assert.equal(value(decisions, { decision: 'ran' }), 1);
 
     totals = { ...totals, [SQL_COUNTERS.snapshotsNew]: 10, [SQL_COUNTERS.skippedPaused]: 4 };
@@ -233,5 +235,19 @@ describe('counters read from SQL at scrape time', () => {
   test('without a reader the SQL counters are exposed as 0', async () => {
     const f = parse(await createMetrics().registry.metrics());
     assert.deepEqual(snapshotFamilies.map((n) => value(f.get(n))), [0, 0, 0]);
+  });
+});
+
+describe('label values come from the modules that produce them', () => {
+  test('every unwrap reason and every LLM attempt outcome is a preset series', async () => {
+    const { UNWRAP_REASONS } = await import('../../src/crypto/grant.js');
+    const { LLM_ATTEMPT_OUTCOMES } = await import('../../src/llm/client.js');
+    const { LLM_ERROR_KINDS } = await import('../../src/llm/errors.js');
+    const families = parse(await createMetrics().registry.metrics());
+    const values = (name: string, label: string) =>
+      families.get(name)!.samples.map((s) => s.labels[label]).filter((v) => v !== undefined).sort();
+    assert.deepEqual(values('mana_ai_grant_skips_total', 'reason'), [...UNWRAP_REASONS].sort());
+    assert.deepEqual(values('mana_ai_llm_attempts_total', 'outcome'), [...LLM_ATTEMPT_OUTCOMES].sort());
+    assert.deepEqual([...LLM_ATTEMPT_OUTCOMES].sort(), ['ok', ...LLM_ERROR_KINDS].sort());
   });
 });

@@ -2,15 +2,8 @@
 -- boot and refuses to start on any other value, so a listener and a schema that disagree on a
 -- signature or a JSON shape never run together. Bump it with any incompatible change below.
 --
--- Deliberate errors of the run ledger (SQLSTATE class MA1, quoted by the README, mapped in src/errors.ts):
---   MA101  invalid argument        claim_runs without a worker, with a negative limit; enqueue key
---                                  arrays of different lengths
---   MA102  lease lost              replay_input with a token that is not the run's current lease
---                                  (stale or released run); load_run answers NULL instead
---   MA103  invalid iteration       complete_run's p_iteration is not a JSON object with a string "id"
---   MA104  mission unreadable      the projection says the mission is present but its record cannot be
---                                  read through its pointers (a bug or a purged sync row)
---   MA105  empty user scope        a run without a user id would write outside any RLS scope
+-- Deliberate errors (SQLSTATE class MA) are catalogued once, in src/errors.ts (SQLSTATES), and shown
+-- in the README's "Errors raised on purpose"; a test keeps both in step with the raise sites in sql/.
 -- Stale or superseded outcomes are answers, not errors: complete_run / fail_run return
 -- {"status":"stale"} or {"status":"superseded"}, extend_lease NULL, release_run false.
 -- Test: test/sql/mana_ai/functions/api_version.sql

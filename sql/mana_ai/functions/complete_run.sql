@@ -8,11 +8,16 @@
 --   ai/legacy actor) and folds that row itself, and the run is `done`:
 --   {"status":"done","iterationId","nextRunAt","stamp","changeId","agentResolved"}.
 -- p_iteration must be a JSON object with a string "id" (MA103); its other keys are written as given.
+-- p_tokens: the LLM tokens of this attempt (sum of usage.total_tokens of the responses it received;
+-- NULL = none received), recorded in the token ledger in this transaction for the lease holder,
+-- whatever the outcome (record_run_tokens); a stale caller records nothing.
 -- The run row is locked first; then the mission's and its agent's pending captured rows are folded
 -- (fold_mission, before any projection row is locked); then the mission's projection row is locked
 -- (same order as everywhere else).
 -- Test: test/sql/mana_ai/functions/complete_run.sql
-create or replace function mana_ai.complete_run(p_run_id bigint, p_lease_token uuid, p_iteration jsonb)
+drop function if exists mana_ai.complete_run(bigint, uuid, jsonb); -- the signature before p_tokens
+create or replace function mana_ai.complete_run(p_run_id bigint, p_lease_token uuid, p_iteration jsonb,
+                                                p_tokens bigint default null)
   returns jsonb
   language plpgsql volatile
   security definer
@@ -27,6 +32,7 @@ begin
   if v_run.run_id is null then
     return '{"status": "stale"}';
   end if;
+  perform mana_ai_private.record_run_tokens(v_run, p_tokens, v_now);
   if jsonb_typeof(p_iteration) is distinct from 'object' or jsonb_typeof(p_iteration -> 'id') is distinct from 'string' then
     raise exception using errcode = 'MA103', message = 'complete_run: the iteration must be a JSON object with a string id',
       detail = format('run %s, got %s', p_run_id, left(coalesce(p_iteration::text, 'NULL'), 200));
@@ -56,7 +62,7 @@ begin
                             'agentResolved', v_res -> 'agentResolved');
 end
 $$;
-revoke all on function mana_ai.complete_run(bigint, uuid, jsonb) from public;
-grant execute on function mana_ai.complete_run(bigint, uuid, jsonb) to mana_ai_runner;
-comment on function mana_ai.complete_run(bigint, uuid, jsonb) is
-  E'Write a planned iteration back (one sync_changes row, nextRunAt advanced) and mark the run done.\n\nOnly for the holder of the current lease token: {"status":"done",…}, {"status":"superseded"} when the mission is no longer due at the slot, {"status":"stale"} otherwise. Raises MA103 for an iteration without a string id.';
+revoke all on function mana_ai.complete_run(bigint, uuid, jsonb, bigint) from public;
+grant execute on function mana_ai.complete_run(bigint, uuid, jsonb, bigint) to mana_ai_runner;
+comment on function mana_ai.complete_run(bigint, uuid, jsonb, bigint) is
+  E'Write a planned iteration back (one sync_changes row, nextRunAt advanced) and mark the run done.\n\nOnly for the holder of the current lease token: {"status":"done",…}, {"status":"superseded"} when the mission is no longer due at the slot, {"status":"stale"} otherwise. Raises MA103 for an iteration without a string id. p_tokens (LLM tokens of the attempt, NULL = no response) goes to the token ledger.';

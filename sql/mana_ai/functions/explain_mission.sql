@@ -11,9 +11,19 @@
 --   agent-archived / agent-paused   the resolved agent gates it (archived before paused);
 --   not-yet-due  the slot lies ahead;
 --   due          the slot has passed: `slot.run` says what the ledger does about it (none yet → the next
---                tick enqueues it; queued, possibly quota-blocked; running; failed with retry time; …).
--- The cadence error is reported whatever the verdict: an invalid cadence does not stop a slot that is
--- already set, but after that run nextRunAt becomes null (next_slot) and the mission stops being due.
+--                tick enqueues it; queued, possibly quota-blocked or waiting for the agent's token budget;
+--                running; failed with retry time; …).
+-- The answer is structured, never prose: `verdict` (above) plus `cause`, a code refining it —
+--   not-active   no-state | state
+--   no-slot      next-run-at-unparseable | next-run-at-not-string | cadence-invalid | manual-cadence |
+--                cron-no-fire | next-run-at-unset
+--   due          not-enqueued | budget-blocked | quota-blocked | queued | running | lease-lost | retry-now |
+--                retry-later | finished
+-- — and `notes`, codes that hold whatever the verdict: cadence-invalid (an invalid cadence does not
+-- stop a slot already set, but after that run nextRunAt becomes null and the mission stops being due),
+-- agent-unresolved (the agentId names no resolvable agent: legacy principal), agent-gated (the agent
+-- would skip the mission once due). The facts the words need are in `mission`, `agent` and `slot`;
+-- `mana-ai explain` (src/cli/explain.ts) words them.
 -- p_user_id NULL looks the mission id up across users. Read-only (stable). Definer, like every function
 -- in mana_ai, but not granted to mana_ai_runner: it reads across users and is for the admin (psql, or
 -- `mana-ai explain`). Timestamps are toISOString() text; durations are seconds.
@@ -36,10 +46,11 @@ declare
   v_gate text;
   v_run mana_ai.runs;
   v_blocked boolean;
+  v_budget_gated boolean;
   v_running_live bigint;
   v_stored jsonb;
   v_verdict text;
-  v_summary text;
+  v_cause text;
   v_notes text[] := '{}';
   v_agent jsonb;
   v_slot jsonb;
@@ -59,8 +70,7 @@ begin
     if cardinality(v_users) > 1 then
       return jsonb_build_object(
         'missionId', p_mission_id, 'userId', null, 'now', mana_ai_private.to_iso(v_now), 'found', true,
-        'verdict', 'ambiguous', 'due', false, 'users', to_jsonb(v_users),
-        'summary', format('%s users have a mission with id %s: name one of them', cardinality(v_users), p_mission_id));
+        'verdict', 'ambiguous', 'cause', null, 'due', false, 'users', to_jsonb(v_users));
     end if;
     v_user := v_users[1];
   end if;
@@ -71,22 +81,20 @@ begin
   if not found then
     return jsonb_build_object(
       'missionId', p_mission_id, 'userId', v_user, 'now', mana_ai_private.to_iso(v_now), 'found', false,
-      'verdict', 'not-found', 'due', false, 'users', '[]'::jsonb,
-      'summary', case when v_user is null
-        then format('no user has a projected ai mission with id %s (never synced, or not in app ai / table aiMissions)', p_mission_id)
-        else format('user %s has no projected ai mission with id %s (never synced, or another user''s mission)', v_user, p_mission_id)
-      end);
+      'verdict', 'not-found', 'cause', null, 'due', false, 'users', '[]'::jsonb);
   end if;
 
-  -- The agent exactly as due_missions resolves it: same user, present, not deleted.
+  -- The agent exactly as due_missions resolves it (resolved_agents); the raw row says why it did not.
   if v_m.agent_id is not null then
     select p.* into v_a
       from mana_ai_private.projections p
      where p.user_id = v_user and p.table_name = 'agents' and p.record_id = v_m.agent_id;
     v_agent_row := found;
-    v_agent_resolved := found and v_a.present and not v_a.deleted;
+    select true, ra.gate into v_agent_resolved, v_gate
+      from mana_ai_private.resolved_agents ra
+     where ra.user_id = v_user and ra.agent_id = v_m.agent_id;
+    v_agent_resolved := coalesce(v_agent_resolved, false);
     if v_agent_resolved then
-      v_gate := mana_ai_private.agent_gate(v_a.state);
       select count(*) into v_running_live
         from mana_ai.runs r
        where r.user_id = v_user and r.agent_id = v_a.record_id and r.status = 'running' and r.lease_until >= v_now;
@@ -107,7 +115,8 @@ begin
       from mana_ai.runs r
      where r.user_id = v_user and r.mission_id = p_mission_id and r.slot = v_m.due_at;
     if v_run.run_id is not null then
-      select c.blocked into v_blocked from mana_ai_private.claim_candidates(v_now) c where c.run_id = v_run.run_id;
+      select c.blocked, c.gate = 'skipped-budget' into v_blocked, v_budget_gated
+        from mana_ai_private.claim_candidates(v_now) c where c.run_id = v_run.run_id;
     end if;
     v_slot := jsonb_build_object(
       'at', mana_ai_private.to_iso(v_m.due_at),
@@ -119,6 +128,16 @@ begin
         'retryAt', mana_ai_private.to_iso(v_run.retry_at), 'leaseUntil', mana_ai_private.to_iso(v_run.lease_until),
         'leaseLive', v_run.status = 'running' and v_run.lease_until >= v_now,
         'claimable', v_blocked is not null, 'quotaBlocked', coalesce(v_blocked, false),
+        'budgetBlocked', coalesce(v_budget_gated, false),
+        'budget', case when coalesce(v_budget_gated, false) then jsonb_build_object(
+          'tokensUsed', mana_ai_private.tokens_used(v_user, v_run.agent_id, v_now),
+          'maxTokensPerDay', mana_ai_private.token_budget(
+            (select a.vals -> 'maxTokensPerDay' from mana_ai_private.projections a
+              where a.user_id = v_user and a.table_name = 'agents' and a.record_id = v_run.agent_id)),
+          'freesAt', mana_ai_private.to_iso(mana_ai_private.budget_frees_at(v_user, v_run.agent_id,
+            mana_ai_private.token_budget(
+              (select a.vals -> 'maxTokensPerDay' from mana_ai_private.projections a
+                where a.user_id = v_user and a.table_name = 'agents' and a.record_id = v_run.agent_id)), v_now))) end,
         'errorClass', v_run.error_class, 'lastError', v_run.last_error) end);
   end if;
 
@@ -126,61 +145,51 @@ begin
   v_stored := v_m.vals -> 'nextRunAt';
   if not v_m.present then
     v_verdict := 'absent';
-    v_summary := 'not due: the mission folded away (tombstone: hard-deleted, or no rows left in the log)';
   elsif v_m.deleted then
     v_verdict := 'deleted';
-    v_summary := 'not due: the mission is deleted (deletedAt is set)';
   elsif v_m.state is distinct from 'active' then
     v_verdict := 'not-active';
-    v_summary := case when v_m.state is null
-      then 'not due: the mission has no state (only state "active" is due)'
-      else format('not due: the mission is %s (state = "%s"; only "active" is due)', v_m.state, v_m.state) end;
+    v_cause := case when v_m.state is null then 'no-state' else 'state' end;
   elsif v_m.due_at is null then
     v_verdict := 'no-slot';
-    v_summary := 'not due: no next slot — ' || case
-      when jsonb_typeof(v_stored) = 'string' then format('nextRunAt %s is not a parseable instant', v_stored::text)
-      when v_stored is not null and jsonb_typeof(v_stored) <> 'null' then format('nextRunAt is a %s, not a string', jsonb_typeof(v_stored))
-      when v_m.cadence_error is not null then format('nextRunAt is not set and the cadence is invalid (%s)', v_m.cadence_error)
-      when v_m.vals -> 'cadence' ->> 'kind' = 'manual' then 'manual cadence and nextRunAt is not set (it runs only when a device sets nextRunAt)'
-      when v_m.vals -> 'cadence' ->> 'kind' = 'cron' then 'cron cadence without a fire time after createdAt'
-      else 'nextRunAt is not set (a device sets it on create, cadence change or resume)'
+    v_cause := case
+      when jsonb_typeof(v_stored) = 'string' then 'next-run-at-unparseable'
+      when v_stored is not null and jsonb_typeof(v_stored) <> 'null' then 'next-run-at-not-string'
+      when v_m.cadence_error is not null then 'cadence-invalid'
+      when v_m.vals -> 'cadence' ->> 'kind' = 'manual' then 'manual-cadence'
+      when v_m.vals -> 'cadence' ->> 'kind' = 'cron' then 'cron-no-fire'
+      else 'next-run-at-unset'
     end;
   elsif v_gate = 'skipped-archived' then
     v_verdict := 'agent-archived';
-    v_summary := format('not run: agent archived — agent %s is archived, so its missions are skipped (skipped-archived)', v_a.record_id);
   elsif v_gate = 'skipped-paused' then
     v_verdict := 'agent-paused';
-    v_summary := format('not run: agent paused — agent %s is paused, so its missions are skipped (skipped-paused)', v_a.record_id);
   elsif v_m.due_at > v_now then
     v_verdict := 'not-yet-due';
-    v_summary := format('not due yet: next slot %s', mana_ai_private.to_iso(v_m.due_at));
   else
     v_verdict := 'due';
-    v_summary := format('due since %s: ', mana_ai_private.to_iso(v_m.due_at)) || case
-      when v_run.run_id is null then 'no run for this slot yet (the next tick enqueues it)'
-      when v_run.status = 'queued' and coalesce(v_blocked, false)
-        then format('run %s is queued but held back by the agent''s quota (%s of %s running)', v_run.run_id, v_running_live, v_a.max_concurrent)
-      when v_run.status = 'queued' then format('run %s is queued for the next claim', v_run.run_id)
-      when v_run.status = 'running' and v_run.lease_until >= v_now
-        then format('run %s is running on %s (attempt %s, lease until %s)', v_run.run_id, v_run.worker, v_run.attempts, mana_ai_private.to_iso(v_run.lease_until))
-      when v_run.status = 'running' then format('run %s lost its lease (worker %s); it is re-claimed or swept', v_run.run_id, v_run.worker)
-      when v_run.status = 'failed' and v_blocked is not null then format('run %s failed (attempt %s) and may be retried now: %s', v_run.run_id, v_run.attempts, coalesce(v_run.last_error, 'no message'))
-      when v_run.status = 'failed' then format('run %s failed (attempt %s: %s); retry at %s', v_run.run_id, v_run.attempts,
-                                               coalesce(v_run.last_error, 'no message'), coalesce(mana_ai_private.to_iso(v_run.retry_at), 'the next tick'))
-      else format('run %s is %s (the schedule advances when its row is folded)', v_run.run_id, v_run.status)
+    v_cause := case
+      when v_run.run_id is null then 'not-enqueued'
+      when coalesce(v_budget_gated, false) then 'budget-blocked'
+      when v_run.status = 'queued' and coalesce(v_blocked, false) then 'quota-blocked'
+      when v_run.status = 'queued' then 'queued'
+      when v_run.status = 'running' and v_run.lease_until >= v_now then 'running'
+      when v_run.status = 'running' then 'lease-lost'
+      when v_run.status = 'failed' and v_blocked is not null then 'retry-now'
+      when v_run.status = 'failed' then 'retry-later'
+      else 'finished'
     end;
   end if;
 
   -- Notes that hold whatever the verdict.
   if v_m.cadence_error is not null then
-    v_notes := v_notes || format('cadence_error: %s — after a run nextRunAt becomes null and the mission stops being due', v_m.cadence_error);
+    v_notes := v_notes || 'cadence-invalid'::text;
   end if;
   if v_m.agent_id is not null and not v_agent_resolved then
-    v_notes := v_notes || format('agent %s %s: the mission runs as the legacy principal (no gate, no quota)', v_m.agent_id,
-      case when not v_agent_row then 'does not exist' when not v_a.present then 'folded away' else 'is deleted' end);
+    v_notes := v_notes || 'agent-unresolved'::text;
   end if;
   if v_gate is not null and v_verdict not in ('agent-archived', 'agent-paused') then
-    v_notes := v_notes || format('agent %s is %s: once due, the mission is skipped (%s)', v_a.record_id, v_a.state, v_gate);
+    v_notes := v_notes || 'agent-gated'::text;
   end if;
   v_next_if_run_now := mana_ai_private.next_slot(v_m.vals -> 'cadence', v_now, v_tz);
 
@@ -208,8 +217,8 @@ begin
     'now', mana_ai_private.to_iso(v_now),
     'found', true,
     'verdict', v_verdict,
+    'cause', v_cause,
     'due', v_verdict = 'due',
-    'summary', v_summary,
     'notes', to_jsonb(v_notes),
     'mission', jsonb_build_object(
       'present', v_m.present, 'deleted', v_m.deleted, 'state', v_m.state, 'agentId', v_m.agent_id,
@@ -226,5 +235,5 @@ end
 $$;
 revoke all on function mana_ai.explain_mission(text, text) from public;
 comment on function mana_ai.explain_mission(text, text) is
-  E'Why a mission is or is not due: verdict (not-found, ambiguous, absent, deleted, not-active, no-slot, agent-archived, agent-paused, not-yet-due, due), summary, notes, agent, slot and its run, last runs, quarantine.\n\n'
+  E'Why a mission is or is not due, as codes: verdict (not-found, ambiguous, absent, deleted, not-active, no-slot, agent-archived, agent-paused, not-yet-due, due), cause, notes; and the facts: mission, agent, slot and its run, last runs, quarantine.\n\n'
   'p_user_id NULL looks the id up across users (verdict ambiguous lists them). Read-only; for the admin, not granted to mana_ai_runner.';

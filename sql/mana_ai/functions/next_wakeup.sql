@@ -1,7 +1,8 @@
 -- The earliest future instant at which something becomes due or claimable, for the listener's timer
 -- (docs/architecture.md: wake on NOTIFY, on this timer, on the periodic tick): the next slot of an
 -- ungated mission, the retry time of a retryable failed run, the end of a running run's lease (the run
--- becomes re-claimable, or is swept, and its agent's quota frees up). NULL when nothing is pending.
+-- becomes re-claimable, or is swept, and its agent's quota frees up), the instant an agent whose due
+-- missions wait for its token budget falls below it again (budget_frees_at). NULL when nothing is pending.
 -- Gated missions are left out: resuming an agent enqueues and notifies through the projection trigger.
 -- The listener calls tick() when the timer fires, so a slot that passed is enqueued then.
 -- Test: test/sql/mana_ai/functions/next_wakeup.sql
@@ -26,10 +27,14 @@ begin
       where r.status = 'failed' and r.attempts < v_max and r.retry_at > v_now),
     (select min(r.lease_until)
        from mana_ai.runs r
-      where r.status = 'running' and r.lease_until > v_now));
+      where r.status = 'running' and r.lease_until > v_now),
+    (select min(mana_ai_private.budget_frees_at(b.user_id, b.agent_id, b.token_budget, v_now))
+       from (select distinct d.user_id, d.agent_id, d.token_budget
+               from mana_ai_private.due_missions d
+              where d.slot <= v_now and d.gate is null and d.token_budget is not null) b));
 end
 $$;
 revoke all on function mana_ai.next_wakeup() from public;
 grant execute on function mana_ai.next_wakeup() to mana_ai_runner;
 comment on function mana_ai.next_wakeup() is
-  E'Earliest future instant a mission becomes due or a run claimable (slot, retry time, lease end); NULL if none.\n\nThe listener sets its timer to it and calls tick() when it fires.';
+  E'Earliest future instant a mission becomes due or a run claimable (slot, retry time, lease end, token budget freed); NULL if none.\n\nThe listener sets its timer to it and calls tick() when it fires.';

@@ -3,6 +3,8 @@
 --   runs            finished rows (done, superseded, dead) whose finished_at is older than runs_keep;
 --                   queued/running/failed rows are open work and are never touched
 --   quarantine      rows quarantined longer ago than quarantine_keep
+--   run_tokens      token-ledger rows recorded longer ago than token_usage_keep (at least the 24-hour
+--                   budget window, so the budget never loses a row it still counts)
 --   decrypt_audit   rows older than audit_keep, through the table's retention policies: the DELETE has
 --                   no WHERE on purpose, because delete_retention / delete_retention_only select
 --                   exactly the expired rows and a WHERE would need a cross-user SELECT policy
@@ -14,7 +16,7 @@
 --                   shows a role only the history of jobs that run as that role, and the jobs run as the
 --                   migrating admin, so in a normal deployment this finds nothing to delete: the job
 --                   mana-ai-cron-history (sql/schedules.sql) purges the admin's job history instead.
--- Returns {"runs": n, "quarantine": n, "decrypt_audit": n, "cron_history": n | null,
+-- Returns {"runs": n, "quarantine": n, "run_tokens": n, "decrypt_audit": n, "cron_history": n | null,
 --          "cron_history_skipped": null | "no-pg-cron" | "no-privilege"}.
 -- Not granted to mana_ai_runner: retention is a maintenance job of the admin (pg_cron or psql).
 -- Test: test/sql/mana_ai/functions/run_retention.sql
@@ -30,6 +32,7 @@ declare
   v_prev text;
   v_runs bigint;
   v_quarantine bigint;
+  v_tokens bigint;
   v_audit bigint;
   v_cron bigint;
   v_cron_skipped text;
@@ -44,6 +47,9 @@ begin
   delete from mana_ai_private.quarantine q
    where q.quarantined_at < v_now - v_settings.quarantine_keep;
   get diagnostics v_quarantine = row_count;
+  delete from mana_ai_private.run_tokens t
+   where t.recorded_at < v_now - v_settings.token_usage_keep;
+  get diagnostics v_tokens = row_count;
 
   -- No WHERE: the retention policies are the filter (see the header).
   v_prev := current_setting('app.current_user_id', true);
@@ -67,6 +73,7 @@ begin
   return jsonb_build_object(
     'runs', v_runs,
     'quarantine', v_quarantine,
+    'run_tokens', v_tokens,
     'decrypt_audit', v_audit,
     'cron_history', v_cron,
     'cron_history_skipped', v_cron_skipped);
@@ -74,7 +81,7 @@ end
 $$;
 revoke all on function mana_ai.run_retention() from public;
 comment on function mana_ai.run_retention() is
-  E'Delete expired state: finished runs, quarantine rows, decrypt-audit rows, pg_cron history.\n\n'
-  'Keep periods: mana_ai_private.settings (runs_keep, quarantine_keep, audit_keep, cron_history_keep). '
+  E'Delete expired state: finished runs, quarantine rows, token-ledger rows, decrypt-audit rows, pg_cron history.\n\n'
+  'Keep periods: mana_ai_private.settings (runs_keep, quarantine_keep, token_usage_keep, audit_keep, cron_history_keep). '
   'Returns the number of rows deleted per kind. Run daily by the pg_cron job mana-ai-retention; '
   'not executable by mana_ai_runner.';

@@ -12,7 +12,8 @@
 --      "mission=<id>: …" to errors);
 --   4. count this pass's agent decisions (only for missions with a resolved agent, like the reference):
 --      skipped-archived and skipped-paused per due mission, skipped-concurrency per claimable run its
---      agent's quota blocks now ("missions per tick");
+--      agent's quota blocks now ("missions per tick"), skipped-budget per claimable run its agent's
+--      token budget holds back now;
 --   5. fold counter_deltas into counters (deltas are deleted row by row, so overlapping ticks never
 --      count one twice), record tick_state.
 -- Returns the reference's stats (plan counters are the listener's and stay 0 here) plus enqueued,
@@ -34,6 +35,7 @@ declare
   v_paused int;
   v_archived int;
   v_concurrency int;
+  v_budget int;
   v_errors jsonb := '[]';
   v_run record;
   v_res jsonb;
@@ -74,16 +76,17 @@ begin
     into v_due, v_paused, v_archived
     from mana_ai_private.due_missions d
    where d.slot <= v_now;
-  select count(*)::int
-    into v_concurrency
-    from mana_ai_private.claim_candidates(v_now) c
-   where c.blocked;
+  select (count(*) filter (where c.blocked))::int,
+         (count(*) filter (where c.gate = 'skipped-budget'))::int
+    into v_concurrency, v_budget
+    from mana_ai_private.claim_candidates(v_now) c;
 
   perform mana_ai_private.count_many(jsonb_build_object(
     'fold_rows', v_folded,
     'agent_decisions:skipped-paused', v_paused,
     'agent_decisions:skipped-archived', v_archived,
-    'agent_decisions:skipped-concurrency', v_concurrency));
+    'agent_decisions:skipped-concurrency', v_concurrency,
+    'agent_decisions:skipped-budget', v_budget));
   with d as (
     delete from mana_ai_private.counter_deltas returning name, delta
   )
@@ -106,7 +109,7 @@ begin
     'dead', v_dead,
     'folded', v_folded,
     'gated', jsonb_build_object('skipped-archived', v_archived, 'skipped-paused', v_paused,
-                                'skipped-concurrency', v_concurrency));
+                                'skipped-concurrency', v_concurrency, 'skipped-budget', v_budget));
   update mana_ai_private.tick_state t
      set ticks = t.ticks + 1, last_tick_at = v_now, last_stats = v_stats;
   return v_stats;
@@ -115,4 +118,4 @@ $$;
 revoke all on function mana_ai.tick() from public;
 grant execute on function mana_ai.tick() to mana_ai_runner;
 comment on function mana_ai.tick() is
-  E'One idempotent scheduler pass: supersede, enqueue due missions, finish exhausted runs, count gates and fold counters.\n\nReturns {scannedAt, dueMissionCount, plansProduced: 0, plansWrittenBack: 0, parseFailures: 0, errors, enqueued, superseded, dead, folded, gated: {skipped-archived, skipped-paused, skipped-concurrency}}. Notifies mana_ai_runs once when it enqueued something.';
+  E'One idempotent scheduler pass: fold the capture queue, supersede, enqueue due missions, finish exhausted runs, count gates and fold counters.\n\nReturns {scannedAt, dueMissionCount, plansProduced: 0, plansWrittenBack: 0, parseFailures: 0, errors, enqueued, superseded, dead, folded, gated: {skipped-archived, skipped-paused, skipped-concurrency, skipped-budget}}. Notifies mana_ai_runs once when it enqueued something.';

@@ -42,10 +42,9 @@ select d.user_id,
     on m.user_id = d.user_id
    and m.table_name = 'aiMissions'
    and m.record_id = d.mission_id
-  left join mana_ai_private.projections a
+  left join mana_ai_private.resolved_agents a
     on a.user_id = d.user_id
-   and a.table_name = 'agents'
-   and a.record_id = d.agent_id
+   and a.agent_id = d.agent_id
   left join mana_ai.runs r
     on r.user_id = d.user_id
    and r.mission_id = d.mission_id

@@ -24,9 +24,9 @@ select m.user_id,
        m.due_at,
        m.due_at <= mana_ai_private.now() as due_now,
        m.agent_id,
-       a.record_id is not null as agent_resolved,
+       a.agent_id is not null as agent_resolved,
        a.state as agent_state,
-       mana_ai_private.agent_gate(a.state) as gate,
+       a.gate,
        lr.run_id as last_run_id,
        lr.slot as last_run_slot,
        lr.status as last_run_status,
@@ -38,12 +38,9 @@ select m.user_id,
        m.last_created_at,
        m.projected_at
   from mana_ai_private.projections m
-  left join mana_ai_private.projections a
+  left join mana_ai_private.resolved_agents a
     on a.user_id = m.user_id
-   and a.table_name = 'agents'
-   and a.record_id = m.agent_id
-   and a.present
-   and not a.deleted
+   and a.agent_id = m.agent_id
   left join lateral (
     select r.run_id, r.slot, r.status, r.attempts, r.error_class, r.last_error, r.finished_at
       from mana_ai.runs r

@@ -1,7 +1,7 @@
--- The gate of a resolved agent (docs/scheduling.md §5.4): an archived agent skips its missions as
--- 'skipped-archived', a paused one as 'skipped-paused'; any other state (or no agent: NULL) lets them
--- run. The one place this rule is written: due_missions, v_missions and explain_mission call it. One SQL
--- expression without SET clause, so it is inlined where it is used.
+-- The gate of a resolved agent: an archived agent skips its missions as 'skipped-archived', a paused
+-- one as 'skipped-paused'; any other state (or no agent: NULL) lets them run. The one place this rule
+-- is written: resolved_agents calls it (and due_missions, v_missions, explain_mission read it there).
+-- One SQL expression without SET clause, so it is inlined where it is used.
 -- Test: test/sql/mana_ai_private/functions/agent_gate.sql
 create or replace function mana_ai_private.agent_gate(p_agent_state text)
   returns text

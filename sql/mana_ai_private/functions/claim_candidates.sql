@@ -8,6 +8,11 @@
 --              agent's runs in status running with a live lease across all listeners. Applied to all
 --              candidates before any limit, so one busy agent never starves the others; a quota of 0
 --              blocks everything; the legacy principal (no resolved agent) has no quota.
+--   budget:    a candidate its quota admits, whose agent has a token budget (due_missions.token_budget)
+--              that its usage of the last 24 h (tokens_used) has reached, gets gate 'skipped-budget'
+--              (after archived → paused → concurrency) and is not claimed; it stays due. claim_runs calls
+--              this under its advisory lock, so the usage it reads includes every outcome committed
+--              before, and concurrent listeners overshoot by at most the runs already in flight.
 -- STABLE and lock-free: claim_runs locks what it picks; tick() only counts the blocked ones.
 -- settings.max_attempts is read as a scalar subquery (one InitPlan), not joined: the one-row settings
 -- table is never analyzed (autovacuum needs 50 changes), so a join was estimated at ~570 rows, which
@@ -27,7 +32,7 @@ create or replace function mana_ai_private.claim_candidates(p_now timestamptz, p
 as $$
   with c as (
     select r.run_id, r.user_id, r.mission_id, r.slot, r.status, r.attempts,
-           d.agent_id, d.agent_resolved, d.gate, d.max_concurrent,
+           d.agent_id, d.agent_resolved, d.gate, d.max_concurrent, d.token_budget,
            case when d.gate is null then
              row_number() over (partition by r.user_id, d.agent_id, d.gate is null
                                 order by r.slot, r.mission_id, r.run_id)
@@ -47,20 +52,25 @@ as $$
             or (r.status = 'failed' and coalesce(r.retry_at, '-infinity') <= p_now and r.attempts < s.max_attempts)
             or (r.status = 'running' and r.lease_until < p_now and r.attempts < s.max_attempts))
   )
-  select c.run_id, c.user_id, c.mission_id, c.slot, c.status, c.attempts,
-         c.agent_id, c.agent_resolved, c.gate,
-         c.gate is null and c.agent_id is not null
-           and (select count(*)
-                  from mana_ai.runs x
-                 where x.status = 'running'
-                   and x.user_id = c.user_id
-                   and x.agent_id = c.agent_id
-                   and x.lease_until >= p_now) + (c.rn - 1) >= c.max_concurrent as blocked
-    from c
+  select q.run_id, q.user_id, q.mission_id, q.slot, q.status, q.attempts,
+         q.agent_id, q.agent_resolved,
+         case when q.gate is null and not q.blocked and q.token_budget is not null
+                   and mana_ai_private.tokens_used(q.user_id, q.agent_id, p_now) >= q.token_budget
+              then 'skipped-budget' else q.gate end as gate,
+         q.blocked
+    from (select c.*,
+                 c.gate is null and c.agent_id is not null
+                   and (select count(*)
+                          from mana_ai.runs x
+                         where x.status = 'running'
+                           and x.user_id = c.user_id
+                           and x.agent_id = c.agent_id
+                           and x.lease_until >= p_now) + (c.rn - 1) >= c.max_concurrent as blocked
+            from c) q
 $$;
 revoke all on function mana_ai_private.claim_candidates(timestamptz, bigint) from public;
 comment on function mana_ai_private.claim_candidates(timestamptz, bigint) is
-  E'Claimable runs among the first p_lookahead open runs (oldest slot first; NULL = all), with agent, gate and quota decision.\n\nLock-free; claim_runs locks what it picks. The decisions are the same as over all open runs.';
+  E'Claimable runs among the first p_lookahead open runs (oldest slot first; NULL = all), with agent, gate (skipped-archived, skipped-paused, skipped-budget) and quota decision.\n\nLock-free; claim_runs locks what it picks. The decisions are the same as over all open runs.';
 
 create or replace function mana_ai_private.claim_candidates(p_now timestamptz)
   returns table (run_id bigint, user_id text, mission_id text, slot timestamptz, status text, attempts int,

@@ -1,6 +1,6 @@
 -- First fire time of a 5-field cron expression strictly after p_after, evaluated in the wall-clock
--- time of zone p_tz (docs/scheduling.md §5.1: cron cadences are evaluated server-side in
--- MANA_AI_TIMEZONE). Grammar: see cron_error; an invalid expression gives NULL, never an error.
+-- time of zone p_tz (cron cadences are evaluated server-side in MANA_AI_TIMEZONE). Grammar and
+-- parsing: cron_fields; an invalid expression gives NULL, never an error.
 -- Day rule as in Vixie cron: when both day-of-month and day-of-week are restricted (neither field
 -- starts with `*`) a day matches if EITHER matches, otherwise both must (so `*/2` in one of them
 -- still means AND). DST: each matching local time becomes an instant through local_to_instant, so a
@@ -24,25 +24,14 @@ create or replace function mana_ai_private.cron_next(p_expression text, p_after 
   set search_path = pg_catalog, pg_temp
 as $$
 declare
-  v_lo constant int[] := array[0, 0, 1, 1, 0];
-  v_hi constant int[] := array[59, 23, 31, 12, 7];
-  v_months constant text[] := array['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN',
-                                    'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
-  v_days constant text[] := array['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
   -- the parsed sets, indexed by value
   v_minute boolean[] := array_fill(false, array[60], array[0]);
   v_hour boolean[] := array_fill(false, array[24], array[0]);
   v_dom boolean[] := array_fill(false, array[31], array[1]);
   v_month boolean[] := array_fill(false, array[12], array[1]);
   v_dow boolean[] := array_fill(false, array[7], array[0]);
-  v_day_or boolean;
-  v_fields text[];
-  v_k int;
-  v_item text;
-  v_m text[];
-  v_a int;
-  v_b int;
-  v_step int;
+  v_day_or boolean := true;
+  v_r record;
   v_i int;
   -- the walk, in local wall-clock time
   v_t timestamp;
@@ -63,46 +52,25 @@ begin
      or p_after < timestamptz '0001-01-03 00:00Z' or p_after >= timestamptz '9990-01-01 00:00Z' then
     return null;
   end if;
-  if mana_ai_private.cron_error(p_expression) is not null then
-    return null;
-  end if;
-
-  -- Parse (the expression is valid, so every cast below succeeds).
-  v_fields := regexp_split_to_array(btrim(p_expression, E' \t\r\n\f\v'), '\s+');
-  for v_k in 1..5 loop
-    foreach v_item in array string_to_array(v_fields[v_k], ',') loop
-      v_m := regexp_match(v_item, '^(?:(\*)|([^-/*]+)(?:-([^-/*]+))?)(?:/([^/]*))?$');
-      if v_m[1] is not null then
-        v_a := v_lo[v_k];
-        v_b := v_hi[v_k];
-      else
-        v_a := case
-          when v_m[2] ~ '^[0-9]+$' then v_m[2]::int
-          when v_k = 4 then array_position(v_months, upper(v_m[2]))
-          else array_position(v_days, upper(v_m[2])) - 1
-        end;
-        v_b := case
-          when v_m[3] is null and v_m[4] is not null then v_hi[v_k]  -- a/n = a-max/n
-          when v_m[3] is null then v_a
-          when v_m[3] ~ '^[0-9]+$' then v_m[3]::int
-          when v_k = 4 then array_position(v_months, upper(v_m[3]))
-          else array_position(v_days, upper(v_m[3])) - 1
-        end;
-      end if;
-      -- a step longer than any range only keeps the start
-      v_step := case when v_m[4] is null then 1 when length(ltrim(v_m[4], '0')) > 2 then 100 else v_m[4]::int end;
-      for v_i in v_a..v_b by v_step loop
-        case v_k
-          when 1 then v_minute[v_i] := true;
-          when 2 then v_hour[v_i] := true;
-          when 3 then v_dom[v_i] := true;
-          when 4 then v_month[v_i] := true;
-          else v_dow[v_i % 7] := true;  -- 7 is Sunday too
-        end case;
-      end loop;
+  -- The parsed ranges as sets; an invalid expression is a single error row.
+  for v_r in select * from mana_ai_private.cron_fields(p_expression) loop
+    if v_r.error is not null then
+      return null;
+    end if;
+    for v_i in v_r.lo..v_r.hi by v_r.step loop
+      case v_r.field
+        when 1 then v_minute[v_i] := true;
+        when 2 then v_hour[v_i] := true;
+        when 3 then v_dom[v_i] := true;
+        when 4 then v_month[v_i] := true;
+        else v_dow[v_i % 7] := true;  -- 7 is Sunday too
+      end case;
     end loop;
+    -- Vixie: OR of the two day fields only when neither starts with `*`
+    if v_r.field in (3, 5) and v_r.starred then
+      v_day_or := false;
+    end if;
   end loop;
-  v_day_or := left(v_fields[3], 1) <> '*' and left(v_fields[5], 1) <> '*';
 
   -- Start at p_after read with the smaller of the offsets in force now and a day ago: no local time
   -- before that can resolve to an instant after p_after, even one in a gap just behind us.

@@ -40,7 +40,7 @@ as $$
 declare
   v_wake boolean;
 begin
-  perform set_config('mana_ai.capture_pending', '', true);
+  -- one statement: clear the mark, queue the rows, decide the wake-up
   with src as (
     select n.id, n.user_id, n.table_name, n.record_id, n.op, n.data
       from new_rows n
@@ -50,11 +50,12 @@ begin
     select s.id, s.user_id, mana_ai_private.record_hash(s.user_id, s.table_name, s.record_id)
       from src s
   )
-  select bool_or(mana_ai_private.capture_wakes(s.table_name, s.op, s.data, h.horizon))
+  select bool_or(h.may_wake and mana_ai_private.capture_wakes(s.table_name, s.op, s.data, h.horizon))
     into v_wake
     from src s
-   cross join (select to_char((now() + interval '2 seconds') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as horizon) h
-   where current_setting('mana_ai.wake_sent', true) is distinct from 'on';
+   cross join (select to_char((now() + interval '2 seconds') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as horizon,
+                      current_setting('mana_ai.wake_sent', true) is distinct from 'on' as may_wake,
+                      set_config('mana_ai.capture_pending', '', true) as cleared) h;
   if v_wake then
     perform pg_notify('mana_ai_runs', '{"event":"captured"}');
     perform set_config('mana_ai.wake_sent', 'on', true);

@@ -20,7 +20,7 @@ import { deriveMdk, enc, flip, grant, rsaPair, seal, wrapKey } from '../../suppo
 import { insertRows, killAll, recordResult, serveEnv, spawnServe, terminate, until, type RawRow } from '../../support/chaos-kit.js';
 import { freshDatabase, type TestDb } from '../../support/db.js';
 import { metricValue, missionRow, recordRow, userMessage } from '../../support/e2e-kit.js';
-import { startFakeLlm, type FakeLlm } from '../../support/fake-llm.js';
+import { startFakeLlm, type FakeLlm } from '../../../src/dev/fake-llm.js';
 
 const USER = 'crypto-abuse';
 const secret = (label: string) => `SECRET-${label}-${randomBytes(6).toString('hex')}`;

@@ -22,7 +22,7 @@ import pg from 'pg';
 import { checkIntegrity, insertRows, killAll, recordResult, ROOT, serveEnv, spawnServe, terminate, until, withClient } from '../../support/chaos-kit.js';
 import { freshDatabase, type TestDb } from '../../support/db.js';
 import { missionRow, recordRow, userMessage } from '../../support/e2e-kit.js';
-import { startFakeLlm, type FakeLlm } from '../../support/fake-llm.js';
+import { startFakeLlm, type FakeLlm } from '../../../src/dev/fake-llm.js';
 
 const [A, B] = ['rls-user-a', 'rls-user-b'];
 
@@ -138,12 +138,13 @@ describe('scenario 6: RLS and the runtime role', () => {
           assert.deepEqual(rows, [{ user_id: A }], 'A\'s lease writes an audit row for A, whatever record it names');
         }],
       ],
-      'mana_ai.complete_run(bigint,uuid,jsonb)': [
+      'mana_ai.complete_run(bigint,uuid,jsonb,bigint)': [
         ['select mana_ai.complete_run($1, $2, $3) r', [rB, tA, iteration], (o) => assert.deepEqual(o.rows?.[0]?.r, { status: 'stale' })],
         ['select mana_ai.complete_run($1, $2, $3) r', [rB, stranger, iteration], (o) => assert.deepEqual(o.rows?.[0]?.r, { status: 'stale' })],
       ],
-      'mana_ai.fail_run(bigint,uuid,text,text)': [
+      'mana_ai.fail_run(bigint,uuid,text,text,bigint)': [
         ['select mana_ai.fail_run($1, $2, $3, $4) r', [rB, tA, 'x', 'y'], (o) => assert.deepEqual(o.rows?.[0]?.r, { status: 'stale' })],
+        ['select mana_ai.fail_run($1, $2, $3, $4, $5) r', [rB, tA, 'x', 'y', 999999], (o) => assert.deepEqual(o.rows?.[0]?.r, { status: 'stale' })],
       ],
       'mana_ai.extend_lease(bigint,uuid,integer)': [
         ['select mana_ai.extend_lease($1, $2, $3) r', [rB, tA, 3_600_000], (o) => assert.equal(o.rows?.[0]?.r, null)],

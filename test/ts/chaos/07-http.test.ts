@@ -15,7 +15,7 @@ import { request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { killAll, recordResult, serveEnv, spawnServe, terminate, type ServeProcess } from '../../support/chaos-kit.js';
 import { freshDatabase, type TestDb } from '../../support/db.js';
-import { startFakeLlm, type FakeLlm } from '../../support/fake-llm.js';
+import { startFakeLlm, type FakeLlm } from '../../../src/dev/fake-llm.js';
 import { makeKey, signToken, startJwks, type JwksServer, type TestKey } from '../http/support.js';
 
 const KEY = randomBytes(24).toString('base64url'); // 32 characters

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { KEY_FILES } from '../../../src/cli/keygen.js';
 import { unwrapGrant, loadPrivateKey } from '../../../src/crypto/grant.js';
-import { deriveMdk, type Grant } from '../../../src/crypto/hkdf.js';
+import { deriveMdk, type Grant } from '../../../src/issuer/mint.js';
 import { cli } from './support.js';
 
 describe('mana-ai keygen and grant', () => {

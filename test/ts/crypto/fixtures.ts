@@ -50,7 +50,7 @@ export function wrap(publicPem: string, bytes: Uint8Array): string {
     .toString('base64');
 }
 
-/** HKDF exactly as docs/crypto.md §2, written independently of src/crypto/hkdf.ts. */
+/** HKDF exactly as docs/crypto.md §2, written independently of src/issuer/mint.ts. */
 export function hkdfMdk(master: Uint8Array, missionId: string, tables: string[], ids: string[]): Buffer {
   const info = `mana-ai-mission-grant:v1:tables=${[...tables].sort().join(',')}:ids=${[...ids].sort().join(',')}`;
   return Buffer.from(hkdfSync('sha256', master, Buffer.from(missionId), Buffer.from(info), 32));

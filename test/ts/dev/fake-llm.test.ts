@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { request } from 'undici';
 import { buildFakePlan, fakePlanText, parseMission, parseTools } from '../../../src/dev/fake-plan.js';
-import { startDevFakeLlm } from '../../../src/dev/fake-llm.js';
+import { devPlanReply, startFakeLlm } from '../../../src/dev/fake-llm.js';
 import { createLlmClient } from '../../../src/llm/client.js';
 import { silentLogger } from '../../../src/log.js';
 import { parsePlan } from '../../../src/planner/parser.js';
@@ -36,7 +36,7 @@ describe('dev fake LLM: reading the prompt', () => {
     const tools = parseTools(prompt().system);
     assert.deepEqual(tools, TOOL_DEFINITIONS.map((t) => ({
       name: t.name, module: t.module,
-      params: t.parameters.map((p) => ({ name: p.name, required: p.required, ...(p.enum ? { enum: [...p.enum] } : {}) })),
+      params: t.parameters.map((p) => ({ name: p.name, type: p.type, required: p.required, ...(p.enum ? { enum: [...p.enum] } : {}) })),
     })));
   });
 
@@ -65,7 +65,8 @@ describe('dev fake LLM: plans pass the real parser', () => {
     assert.deepEqual(plan.steps.map((s) => s.toolName), ['create_task', 'create_event']);
     assert.equal(plan.steps[0]?.params['title'], 'Dreimal pro Woche laufen gehen');
     assert.equal(plan.steps[0]?.params['priority'], 'medium');
-    assert.equal(plan.steps[1]?.params['startIso'], '2026-11-26T09:00:00.000Z');
+    assert.equal(plan.steps[1]?.params['startTime'], '2026-11-26T09:00:00.000Z');
+    assert.equal(plan.steps[1]?.params['endTime'], '2026-11-26T10:00:00.000Z');
     assert.ok(plan.steps.every((s) => s.rationale.length > 0));
   });
 
@@ -75,7 +76,10 @@ describe('dev fake LLM: plans pass the real parser', () => {
       assert.ok(plan.steps.length >= 1);
       for (const step of plan.steps) {
         assert.equal(step.toolName, tool.name);
-        for (const p of tool.parameters.filter((q) => q.required)) assert.ok(String(step.params[p.name] ?? '') !== '', p.name);
+        for (const p of tool.parameters.filter((q) => q.required)) {
+          assert.equal(typeof step.params[p.name], p.type, p.name);
+          assert.ok(step.params[p.name] !== '', p.name);
+        }
       }
     });
   }
@@ -117,7 +121,7 @@ describe('dev fake LLM: plans pass the real parser', () => {
 
 describe('dev fake LLM: the HTTP gateway', () => {
   test('the real LLM client gets a chat.completion whose content parses; other routes 404, bad JSON 400', async () => {
-    const fake = await startDevFakeLlm({ now: () => NOW });
+    const fake = await startFakeLlm({ defaultReply: devPlanReply(() => NOW) });
     const client = createLlmClient({
       baseUrl: fake.url, model: 'gpt-4o-mini', timeoutMs: 5000, maxAttempts: 1, backoffBaseMs: 10, backoffMaxMs: 10,
       breaker: { failureThreshold: 5, cooldownMs: 1000 }, logger: silentLogger, serviceKey: 'k',
@@ -127,7 +131,8 @@ describe('dev fake LLM: the HTTP gateway', () => {
       const parsed = parsePlan(text, TOOL_DEFINITIONS);
       assert.ok(parsed.ok);
       assert.equal(parsed.value.steps[0]?.toolName, 'create_task');
-      assert.equal(fake.requests(), 1);
+      assert.equal(fake.requests.length, 1);
+      assert.equal(fake.requests[0]?.path, '/v1/chat/completions');
 
       const raw = await request(`${fake.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'm', messages: [] }) });
       const body = (await raw.body.json()) as { object: string; model: string; choices: { message: { content: string } }[] };

@@ -1,10 +1,11 @@
 /**
- * Deploy configuration under docker/, checked without a Docker engine (the development machine and CI
- * have none): promtool checks and unit-tests the Prometheus config and alert rules, python3's yaml
- * parses compose and provisioning files, and every PromQL expression (alerts and dashboard) may only
+ * Deploy configuration under docker/, checked without a Docker engine (CI has none): promtool checks
+ * and unit-tests the Prometheus config and alert rules, python3's yaml parses compose and provisioning
+ * files, and every PromQL expression (alerts and dashboard) may only
  * name metric families that createMetrics() registers, with their label names and preset label values.
  * The Dockerfiles are checked structurally, their HEALTHCHECK script is run against a local server,
- * and the listener role script runs against the test cluster when `make test` provides one.
+ * and the listener role script runs against the test cluster when `make test` provides one. Building
+ * and running the images is `make test-docker` (test/docker/stack.test.ts), which needs an engine.
  *
  * Tools: promtool (Debian package `prometheus`) and python3-yaml, both in test/support/install-deps.sh.
  */
@@ -489,6 +490,19 @@ describe('compose.yaml', () => {
     assert.match(read(join(DOCKER, '.gitignore')), /^\.env$/m);
   });
 
+  test('base images are build arguments defaulting to the Dockerfiles\' official images; db-roles runs the db image', () => {
+    const argDefault = (file: string, name: string): string => {
+      const arg = dockerfile(join(DOCKER, file)).find((i) => i.op === 'ARG' && i.args.startsWith(`${name}=`));
+      assert.ok(arg, `${file}: ARG ${name}`);
+      return arg.args.slice(name.length + 1);
+    };
+    const buildArg = (svc: string, name: string): string => String(obj(obj(service(svc).build, `${svc}.build`).args, `${svc}.build.args`)[name]);
+    assert.equal(buildArg('listener', 'NODE_IMAGE'), `\${NODE_IMAGE:-${argDefault('listener.Dockerfile', 'NODE_IMAGE')}}`);
+    assert.equal(buildArg('db', 'POSTGRES_IMAGE'), `\${POSTGRES_IMAGE:-${argDefault('postgres.Dockerfile', 'POSTGRES_IMAGE')}}`);
+    assert.equal(service('db-roles').image, service('db').image);
+    assert.deepEqual(service('db-roles').build, service('db').build);
+  });
+
   test('files it builds from and mounts exist; the prometheus and grafana mounts match their configs', () => {
     for (const [name, s0] of Object.entries(services())) {
       const s = obj(s0, name);
@@ -648,7 +662,7 @@ describe('ports, keys and docs', () => {
     const readme = read(join(ROOT, 'README.md'));
     assert.match(readme, /^## Container and monitoring$/m);
     const section = readme.split(/^## Container and monitoring$/m)[1]!.split(/^## /m)[0]!.replace(/\s+/g, ' ');
-    for (const s of ['/api/*', '/health', '/metrics', '/internal/*', 'docker/compose.yaml', 'no Docker engine']) {
+    for (const s of ['/api/*', '/health', '/metrics', '/internal/*', 'docker/compose.yaml', 'make test-docker']) {
       assert.ok(section.includes(s), `README section mentions ${s}`);
     }
   });

@@ -11,7 +11,7 @@ import {
   agentRow, metricValue, missionRow, missionTitleOf, requestsFor, scrape, sleep, startRunner, waitForRun, writeBacksOf,
   type RunningApp,
 } from '../../support/e2e-kit.js';
-import { startFakeLlm, type FakeLlm, type FakeLlmReplySpec } from '../../support/fake-llm.js';
+import { startFakeLlm, type FakeLlm, type FakeLlmReplySpec } from '../../../src/dev/fake-llm.js';
 
 const EMPTY_PLAN = { content: '```json\n{"summary": "Nichts", "steps": []}\n```' } as const;
 

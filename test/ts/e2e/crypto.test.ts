@@ -16,7 +16,7 @@ import {
   metricValue, missionRow, recordRow, requestsFor, runsOf, scrape, startRunner, userMessage, waitForRun, writeBacksOf,
   type RunningApp,
 } from '../../support/e2e-kit.js';
-import { startFakeLlm, type FakeLlm } from '../../support/fake-llm.js';
+import { startFakeLlm, type FakeLlm } from '../../../src/dev/fake-llm.js';
 
 // ---- fixtures built with node:crypto only ------------------------------------------------------
 

@@ -10,7 +10,7 @@ import {
   metricValue, missionRow, missionTitleOf, requestsFor, runsOf, scrape, sleep, startRunner, waitForRun, writeBacksOf,
   type RunningApp, type StartOptions,
 } from '../../support/e2e-kit.js';
-import { planText, startFakeLlm, type FakeLlm, type FakeLlmReplySpec } from '../../support/fake-llm.js';
+import { planText, startFakeLlm, type FakeLlm, type FakeLlmReplySpec } from '../../../src/dev/fake-llm.js';
 
 const EMPTY = { content: planText({ summary: 'Nichts', steps: [] }) };
 

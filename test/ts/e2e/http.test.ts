@@ -9,7 +9,7 @@ import { Registry } from 'prom-client';
 import { packageVersion } from '../../../src/cli/commands.js';
 import { freshDatabase, type TestDb } from '../../support/db.js';
 import { metricValue, startRunner, type RunningApp } from '../../support/e2e-kit.js';
-import { startFakeLlm, type FakeLlm } from '../../support/fake-llm.js';
+import { startFakeLlm, type FakeLlm } from '../../../src/dev/fake-llm.js';
 
 const KEY = 'correct-horse-battery-staple';
 

@@ -14,7 +14,7 @@ import { loadConfig } from '../../../src/config.js';
 import { migrateDatabase } from '../../../src/db/migrate.js';
 import { silentLogger } from '../../../src/log.js';
 import { missionRow, agentRow, requestsFor } from '../../support/e2e-kit.js';
-import { startFakeLlm, type FakeLlm } from '../../support/fake-llm.js';
+import { startFakeLlm, type FakeLlm } from '../../../src/dev/fake-llm.js';
 import {
   clusterUrl, emptyLiveDatabase, ensureLoginRole, REFERENCE_AUDIT_ROWS_SQL, REFERENCE_LATER_SQL, REFERENCE_SCHEMA_SQL,
   SYNC_CHANGES_SHAPE_SQL, syncServerBoot, syncServerInsert, type DeviceChange, type LiveDb,

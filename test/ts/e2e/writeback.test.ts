@@ -10,7 +10,7 @@ import { createApp, type App } from '../../../src/app.js';
 import { loadConfig } from '../../../src/config.js';
 import { silentLogger } from '../../../src/log.js';
 import { freshDatabase, waitFor, type TestDb } from '../../support/db.js';
-import { planText, startFakeLlm, type FakeLlm } from '../../support/fake-llm.js';
+import { planText, startFakeLlm, type FakeLlm } from '../../../src/dev/fake-llm.js';
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -28,7 +28,7 @@ describe('write-back end to end', () => {
         summary: 'Zwei Schritte',
         steps: [
           { summary: 'Aufgabe anlegen', toolName: 'create_task', params: { title: 'Bericht schreiben', priority: 'high' }, rationale: 'weil' },
-          { summary: '', toolName: 'create_event', params: { title: 'Review', startIso: '2026-12-01T10:00:00.000Z' }, rationale: 'Termin nötig' },
+          { summary: '', toolName: 'create_event', params: { title: 'Review', startTime: '2026-12-01T10:00:00.000Z', endTime: '2026-12-01T11:00:00.000Z' }, rationale: 'Termin nötig' },
         ],
       }),
     });
@@ -101,7 +101,7 @@ describe('write-back end to end', () => {
     assert.match(it.finishedAt as string, ISO_MS);
     assert.deepEqual(it.plan, [
       { id: `${it.id}-0`, summary: 'Aufgabe anlegen', intent: { kind: 'toolCall', toolName: 'create_task', params: { title: 'Bericht schreiben', priority: 'high' } }, status: 'planned' },
-      { id: `${it.id}-1`, summary: 'Termin nötig', intent: { kind: 'toolCall', toolName: 'create_event', params: { title: 'Review', startIso: '2026-12-01T10:00:00.000Z' } }, status: 'planned' },
+      { id: `${it.id}-1`, summary: 'Termin nötig', intent: { kind: 'toolCall', toolName: 'create_event', params: { title: 'Review', startTime: '2026-12-01T10:00:00.000Z', endTime: '2026-12-01T11:00:00.000Z' } }, status: 'planned' },
     ]);
     assert.deepEqual(row.actor, {
       kind: 'ai', principalId: 'agent-1', displayName: 'Planer', missionId: 'mission-1', iterationId: it.id, rationale: 'Jeden Freitag berichten',

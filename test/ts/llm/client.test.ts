@@ -13,7 +13,7 @@ import {
   LlmTimeoutError,
   LlmTooLargeError,
 } from '../../../src/llm/errors.js';
-import { planText, startFakeLlm, type FakeLlm } from '../../support/fake-llm.js';
+import { planText, startFakeLlm, type FakeLlm } from '../../../src/dev/fake-llm.js';
 
 const PROMPT = { system: 'System-Text', user: 'Nutzer-Text' };
 
@@ -59,6 +59,24 @@ describe('llm client against the fake gateway', () => {
     assert.fail('expected a rejection');
   };
   const outcomes = () => attempts.map(([, o]) => o);
+
+  test('onUsage gets usage.total_tokens of each received answer (0 when absent or not a number >= 0)', async () => {
+    const answer = (usage: unknown) => ({ json: { choices: [{ message: { content: 'x' } }], ...(usage === undefined ? {} : { usage }) } });
+    llm.reply(answer({ total_tokens: 600 }));
+    llm.reply(answer(undefined));
+    llm.reply(answer({ total_tokens: -3 }));
+    llm.reply(answer({ total_tokens: '70' }));
+    llm.reply(answer({ total_tokens: 12.7 }));
+    const seen: number[] = [];
+    const client = make({ timeoutMs: 10_000 }); // no timeout retry on a busy machine: one answer per call
+    for (let i = 0; i < 5; i += 1) assert.equal(await client.complete(PROMPT, { onUsage: (n) => seen.push(n) }), 'x');
+    assert.deepEqual(seen, [600, 0, 0, 0, 12]);
+    // a 5xx (no plan) is retried; only the answer that was received with a plan reports usage
+    llm.reply({ status: 503, text: 'busy' });
+    llm.reply(answer({ total_tokens: 40 }));
+    assert.equal(await client.complete(PROMPT, { onUsage: (n) => seen.push(n) }), 'x');
+    assert.deepEqual(seen.slice(5), [40]);
+  });
 
   test('sends exactly the specified request and returns choices[0].message.content', async () => {
     llm.reply({ content: planText({ summary: 's', steps: [] }) });

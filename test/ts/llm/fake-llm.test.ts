@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
-import { startFakeLlm } from '../../support/fake-llm.js';
+import { startFakeLlm } from '../../../src/dev/fake-llm.js';
 
 describe('fake LLM server', () => {
   test('scripted replies see the request; queue before default; receivedAt is recorded', async () => {

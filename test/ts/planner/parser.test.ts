@@ -13,6 +13,10 @@ const step = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 const plan = (steps: unknown[], summary: unknown = 'Plan') => ({ summary, steps });
+const event = (extra: Record<string, unknown> = {}) => ({
+  title: 'Review', startTime: '2026-12-01T10:00:00.000Z', endTime: '2026-12-01T11:00:00.000Z', ...extra,
+});
+const place = (extra: Record<string, unknown> = {}) => ({ name: 'Café Mana', latitude: 52.52, longitude: 13.405, ...extra });
 
 function reasonOf(result: ParseResult): string {
   assert.equal(result.ok, false, `expected a failure, got ${JSON.stringify(result)}`);
@@ -48,7 +52,16 @@ describe('parsePlan: reason strings (docs/planner.md §6)', () => {
     ['string type', fence(plan([step({ params: { title: 42 } })])), 'step[0].params.title must be a string'],
     ['optional string type', fence(plan([step({ params: { title: 'x', dueDate: 20260101 } })])), 'step[0].params.dueDate must be a string'],
     ['enum', fence(plan([step({ params: { title: 'x', priority: 'urgent' } })])), 'step[0].params.priority must be one of low|medium|high'],
-    ['required before type', fence(plan([step({ toolName: 'create_event', params: { title: 1 } })])), 'step[0].params.startIso is required'],
+    ['required before type', fence(plan([step({ toolName: 'create_event', params: { title: 1 } })])), 'step[0].params.startTime is required'],
+    ['create_event without endTime', fence(plan([step({ toolName: 'create_event', params: event({ endTime: undefined }) })])), 'step[0].params.endTime is required'],
+    ['boolean type', fence(plan([step({ toolName: 'create_event', params: event({ isAllDay: 'true' }) })])), 'step[0].params.isAllDay must be a boolean'],
+    ['boolean as number', fence(plan([step({ toolName: 'create_event', params: event({ isAllDay: 1 }) })])), 'step[0].params.isAllDay must be a boolean'],
+    ['latitude as string', fence(plan([step({ toolName: 'create_place', params: place({ latitude: '52.5' }) })])), 'step[0].params.latitude must be a number'],
+    ['longitude as boolean', fence(plan([step({ toolName: 'create_place', params: place({ longitude: true }) })])), 'step[0].params.longitude must be a number'],
+    ['latitude missing', fence(plan([step({ toolName: 'create_place', params: place({ latitude: undefined }) })])), 'step[0].params.latitude is required'],
+    ['place category enum', fence(plan([step({ toolName: 'create_place', params: place({ category: 'Café' }) })])), 'step[0].params.category must be one of home|work|food|shopping|sport|culture|nature|transport|health|education|nightlife|other'],
+    ['titleMatch required', fence(plan([step({ toolName: 'complete_tasks_by_title', params: { titleSubstring: 'Milch' } })])), 'step[0].params.titleMatch is required'],
+    ['type before enum, any parameter', fence(plan([step({ toolName: 'create_place', params: place({ category: 'x', address: 7 }) })])), 'step[0].params.address must be a string'],
   ];
   for (const [name, text, expected] of cases) {
     test(`${name} → ${expected}`, () => assert.equal(reason(text), expected));
@@ -121,6 +134,30 @@ describe('parsePlan: lenient defaults', () => {
     assert.deepEqual(parsePlan(fence({ summary: 'nichts', steps: [] }), []), { ok: true, value: { summary: 'nichts', steps: [] } });
     const five = parsePlan(fence(plan([step(), step(), step(), step(), step()])), TOOL_DEFINITIONS);
     assert.equal(five.ok && five.value.steps.length, 5);
+  });
+
+  test('a valid step for every tool of the catalog parses, values keep their JSON type (§7)', () => {
+    const valid: Record<string, Record<string, unknown>> = {
+      create_task: { title: 'Laufen', dueDate: '2026-12-01', priority: 'high', description: 'Runde im Park' },
+      complete_task: { taskId: 't1' },
+      complete_tasks_by_title: { titleMatch: 'Milch' },
+      create_event: event({ isAllDay: false, location: 'Park', description: 'Wochenrückblick' }),
+      create_place: place({ category: 'food', address: 'Unter den Linden 1' }),
+      visit_place: { placeId: 'p1' },
+      undo_drink: {},
+      save_news_article: { url: 'https://example.org/a', title: 'A', summary: 'S' },
+    };
+    assert.deepEqual(Object.keys(valid), TOOL_DEFINITIONS.map((t) => t.name));
+    const steps = Object.entries(valid).slice(0, 5).map(([toolName, params]) => step({ toolName, params }));
+    const rest = Object.entries(valid).slice(5).map(([toolName, params]) => step({ toolName, params }));
+    for (const batch of [steps, rest]) {
+      const result = parsePlan(fence(plan(batch)), TOOL_DEFINITIONS);
+      assert.ok(result.ok, JSON.stringify(result));
+      assert.deepEqual(result.value.steps.map((s) => s.params), batch.map((s) => s.params));
+    }
+    const parsed = parsePlan(fence(plan([step({ toolName: 'create_place', params: place({ latitude: 0, longitude: -0.5 }) })])), TOOL_DEFINITIONS);
+    assert.ok(parsed.ok);
+    assert.equal(parsed.value.steps[0]?.params['latitude'], 0);
   });
 
   test('optional params may be null or absent', () => {

@@ -1,3 +1,4 @@
+import { normalisePlannerAgent } from '../../../src/planner/mission.js';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildPrompt, renderAgentContext, renderToolLines } from '../../../src/planner/prompt.js';
@@ -42,6 +43,15 @@ describe('buildPrompt: system message', () => {
       '    - priority: string [low|medium|high] — Priorität der Aufgabe',
       '    - description: string — Ausführlichere Beschreibung der Aufgabe',
     ]);
+    assert.deepEqual(renderToolLines(tool('create_place')), [
+      '  • create_place (places) — Speichert einen neuen Ort.',
+      '    - name: string (required) — Name des Ortes',
+      '    - latitude: number (required) — Breitengrad in Dezimalgrad',
+      '    - longitude: number (required) — Längengrad in Dezimalgrad',
+      '    - category: string [home|work|food|shopping|sport|culture|nature|transport|health|education|nightlife|other] — Kategorie des Ortes',
+      '    - address: string — Anschrift des Ortes',
+    ]);
+    assert.ok(renderToolLines(tool('create_event')).includes('    - isAllDay: boolean — Ganztägiger Termin'));
     assert.deepEqual(renderToolLines(tool('undo_drink')), [
       '  • undo_drink (drink) — Macht das zuletzt erfasste Getränk rückgängig.',
       '    (no parameters)',
@@ -68,6 +78,17 @@ describe('buildPrompt: system message', () => {
 });
 
 describe('buildPrompt: agent context', () => {
+  test('the agent name: a string as it is, anything else Unnamed (the actor displayName rule of write_mission_row)', () => {
+    const cases: [unknown, string][] = [
+      ['Coach', 'Coach'], ['', ''], [42, 'Unnamed'], [{ first: 'C' }, 'Unnamed'], [null, 'Unnamed'], [undefined, 'Unnamed'],
+      [true, 'Unnamed'], [['Coach'], 'Unnamed'],
+    ];
+    for (const [name, shown] of cases) {
+      assert.equal(normalisePlannerAgent({ name }).name, shown, JSON.stringify(name));
+      assert.ok(renderAgentContext({ name, role: 'Trainer' }).startsWith(`<agent_context>\nAgent: ${shown}\nRolle: Trainer`));
+    }
+  });
+
   test('only a name → no block; no agent → no block', () => {
     assert.equal(renderAgentContext({ name: 'Mana' }), '');
     assert.equal(renderAgentContext({ name: 'Mana', role: '', systemPrompt: 'enc:1:abc', memory: 'enc:1:def' }), '');

@@ -11,29 +11,28 @@ describe('tool catalog', () => {
     );
   });
 
-  test('names, modules and parameters are byte-exact per docs/planner.md §7 (KI-13)', () => {
+  test('names, modules, parameters, JSON types, enums and required flags are byte-exact as the web app tool definitions (README, tool catalog; KI-13)', () => {
     const shape = Object.fromEntries(
       TOOL_DEFINITIONS.map((t) => [
         t.name,
-        `${t.module}: ${t.parameters.map((p) => `${p.name}${p.required ? '*' : ''}${p.enum ? `[${p.enum.join('/')}]` : ''}`).join(',')}`,
+        `${t.module}: ${t.parameters.map((p) => `${p.name}${p.required ? '*' : ''}:${p.type}${p.enum ? `[${p.enum.join('/')}]` : ''}`).join(',')}`,
       ]),
     );
     assert.deepEqual(shape, {
-      create_task: 'todo: title*,dueDate,priority[low/medium/high],description',
-      complete_task: 'todo: taskId*',
-      complete_tasks_by_title: 'todo: titleSubstring*',
-      create_event: 'calendar: title*,startIso*,endIso',
-      create_place: 'places: name*,category',
-      visit_place: 'places: placeId*',
+      create_task: 'todo: title*:string,dueDate:string,priority:string[low/medium/high],description:string',
+      complete_task: 'todo: taskId*:string',
+      complete_tasks_by_title: 'todo: titleMatch*:string',
+      create_event: 'calendar: title*:string,startTime*:string,endTime*:string,isAllDay:boolean,location:string,description:string',
+      create_place:
+        'places: name*:string,latitude*:number,longitude*:number,' +
+        'category:string[home/work/food/shopping/sport/culture/nature/transport/health/education/nightlife/other],address:string',
+      visit_place: 'places: placeId*:string',
       undo_drink: 'drink: ',
-      save_news_article: 'news: url*,title,summary',
+      save_news_article: 'news: url*:string,title:string,summary:string',
     });
     for (const t of TOOL_DEFINITIONS) {
       assert.ok(t.description.length > 0, t.name);
-      for (const p of t.parameters) {
-        assert.equal(p.type, 'string');
-        assert.ok(p.description.length > 0, `${t.name}.${p.name}`);
-      }
+      for (const p of t.parameters) assert.ok(p.description.length > 0, `${t.name}.${p.name}`);
     }
   });
 
@@ -49,10 +48,16 @@ describe('tool catalog', () => {
     assert.throws(() => verifyToolCatalog(AI_PROPOSABLE_TOOL_NAMES, extra), /"record_visit" is defined but not proposable/);
     const badType = TOOL_DEFINITIONS.map((t) =>
       t.name === 'undo_drink'
-        ? { ...t, parameters: [{ name: 'n', type: 'number' as unknown as 'string', required: false, description: 'd' }] }
+        ? { ...t, parameters: [{ name: 'n', type: 'integer' as unknown as 'number', required: false, description: 'd' }] }
         : t,
     );
-    assert.throws(() => verifyToolCatalog(AI_PROPOSABLE_TOOL_NAMES, badType), /"undo_drink.n" is not of type string/);
+    assert.throws(() => verifyToolCatalog(AI_PROPOSABLE_TOOL_NAMES, badType), /"undo_drink.n" has type "integer", not one of string\|number\|boolean/);
+    const numberEnum = TOOL_DEFINITIONS.map((t) =>
+      t.name === 'undo_drink'
+        ? { ...t, parameters: [{ name: 'n', type: 'number' as const, required: false, description: 'd', enum: ['1'] }] }
+        : t,
+    );
+    assert.throws(() => verifyToolCatalog(AI_PROPOSABLE_TOOL_NAMES, numberEnum), /"undo_drink.n" has an enum but is not a string parameter/);
   });
 
   test('the table is frozen', () => {

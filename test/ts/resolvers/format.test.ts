@@ -41,6 +41,67 @@ describe('titles', () => {
   });
 });
 
+/** Values that are not "present" in a content line: everything but a non-empty string. */
+const ABSENT: [string, unknown][] = [
+  ['empty string', ''], ['number', 42], ['zero', 0], ['boolean', true], ['object', { x: 1 }], ['array', ['a']], ['null', null],
+  ['undefined', undefined],
+];
+
+describe('content lines: "present" means a non-empty string, in every part (table)', () => {
+  const fullTask = { status: 'open', title: 'Steuer', description: 'Belege', dueDate: '2026-05-31' };
+  const taskWithout: Record<string, string> = {
+    status: 'Steuer — Belege (fällig: 2026-05-31)',
+    title: '[open] (ohne Titel) — Belege (fällig: 2026-05-31)',
+    description: '[open] Steuer (fällig: 2026-05-31)',
+    dueDate: '[open] Steuer — Belege',
+  };
+  for (const [field, expected] of Object.entries(taskWithout)) {
+    for (const [kind, value] of ABSENT) {
+      test(`task line, ${field} = ${kind}`, () => assert.equal(taskLine({ ...fullTask, [field]: value }), expected));
+    }
+  }
+  test('task line: every field not present at once (the reference test case) → the title alone', () => {
+    assert.equal(taskLine({ title: 'Buy milk', description: '', dueDate: '', status: '' }), 'Buy milk');
+    for (const [, value] of ABSENT) {
+      assert.equal(taskLine({ status: value, title: value, description: value, dueDate: value }), '(ohne Titel)');
+    }
+  });
+
+  const fullEvent = { title: 'Meet', startDate: '2026-01-02T09:00:00.000Z', location: 'Praxis' };
+  const eventWithout: Record<string, string> = {
+    title: '(ohne Titel) @ 2026-01-02T09:00:00.000Z in Praxis',
+    startDate: 'Meet in Praxis',
+    location: 'Meet @ 2026-01-02T09:00:00.000Z',
+  };
+  for (const [field, expected] of Object.entries(eventWithout)) {
+    for (const [kind, value] of ABSENT) {
+      test(`event line, ${field} = ${kind}`, () => assert.equal(eventLine({ ...fullEvent, [field]: value }), expected));
+    }
+  }
+  test('event line: empty start and location (the reference test case) → the title alone', () => {
+    assert.equal(eventLine({ title: 'Meet', startDate: '', location: '' }), 'Meet');
+  });
+
+  // Goal counts are numbers in real records: a finite number or a non-empty string is shown.
+  for (const [kind, value] of ABSENT) {
+    const shown = (typeof value === 'number') ? String(value) : null;
+    test(`goal line, currentValue = ${kind}`, () => {
+      assert.equal(goalLine({ currentValue: value, target: { value: 10 }, period: 'Woche' }), `Fortschritt: ${shown ?? '0'} / 10 (Woche)`);
+    });
+    test(`goal line, target.value = ${kind}`, () => {
+      assert.equal(goalLine({ currentValue: 3, target: { value }, period: 'Woche' }), `Fortschritt: 3 / ${shown ?? '?'} (Woche)`);
+    });
+    test(`goal line, period = ${kind}`, () => {
+      assert.equal(goalLine({ currentValue: 3, target: { value: 10 }, period: value }), 'Fortschritt: 3 / 10 (unbekannt)');
+    });
+  }
+  test('goal line: counts as non-empty strings are shown, NaN and Infinity are not', () => {
+    assert.equal(goalLine({ currentValue: '3', target: { value: '10' }, period: 'Woche' }), 'Fortschritt: 3 / 10 (Woche)');
+    assert.equal(goalLine({ currentValue: Number.NaN, target: { value: Number.POSITIVE_INFINITY } }), 'Fortschritt: 0 / ? (unbekannt)');
+    assert.equal(goalLine({ currentValue: 3, target: 'x' }), 'Fortschritt: 3 / ? (unbekannt)');
+  });
+});
+
 describe('content', () => {
   test('notes/kontext: content if a string, else its JSON; absent or null → ""', () => {
     assert.equal(contentOrJson({ content: 'Text' }), 'Text');

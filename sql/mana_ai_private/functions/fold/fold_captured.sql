@@ -18,13 +18,18 @@ declare
   v_users text[];
   v_rows int;
 begin
-  with d as (
+  -- the batch is picked once (a materialized CTE): as an IN (…) subquery it could be re-run for each
+  -- row the DELETE scans, and every re-run would skip the rows deleted so far and pick the next ones
+  with b as materialized (
+    select q.seq
+      from mana_ai_private.captured q
+     order by q.seq
+     limit p_limit
+       for update skip locked
+  ), d as (
     delete from mana_ai_private.captured c
-     where c.seq in (select q.seq
-                       from mana_ai_private.captured q
-                      order by q.seq
-                      limit p_limit
-                        for update skip locked)
+     using b
+     where c.seq = b.seq
     returning c.change_id, c.user_id
   )
   select array_agg(d.change_id), array_agg(d.user_id), count(*)::int

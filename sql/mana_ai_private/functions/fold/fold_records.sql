@@ -40,13 +40,16 @@ begin
     )
     select array_agg(d.change_id), array_agg(d.user_id), count(*)::int into v_ids, v_users, v_rows from d;
   else
-    with d as (
+    with b as materialized (
+      select q.seq
+        from mana_ai_private.captured q
+       where q.record_hash = any (v_hashes)
+         and (p_change_id is null or q.change_id = p_change_id)
+         for update skip locked
+    ), d as (
       delete from mana_ai_private.captured c
-       where c.seq in (select q.seq
-                         from mana_ai_private.captured q
-                        where q.record_hash = any (v_hashes)
-                          and (p_change_id is null or q.change_id = p_change_id)
-                          for update skip locked)
+       using b
+       where c.seq = b.seq
       returning c.change_id, c.user_id
     )
     select array_agg(d.change_id), array_agg(d.user_id), count(*)::int into v_ids, v_users, v_rows from d;

@@ -119,7 +119,7 @@ as $$
              p_table_name = 'aiMissions' as mission,
              case p_table_name
                when 'aiMissions' then array['state', 'nextRunAt', 'agentId', 'cadence', 'createdAt', 'updatedAt', 'deletedAt']
-               when 'agents' then array['state', 'name', 'maxConcurrentMissions', 'updatedAt', 'deletedAt']
+               when 'agents' then array['state', 'name', 'maxConcurrentMissions', 'maxTokensPerDay', 'updatedAt', 'deletedAt']
                else array['updatedAt', 'deletedAt']
              end as by_value,
              case when p_op = 'insert' then

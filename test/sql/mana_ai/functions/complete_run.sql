@@ -5,8 +5,8 @@ begin;
 \ir ../../../support/ledger-fixtures.sql
 select plan(40);
 
-select is_definer('mana_ai', 'complete_run', array['bigint', 'uuid', 'jsonb'], 'complete_run is security definer');
-select function_privs_are('mana_ai', 'complete_run', array['bigint', 'uuid', 'jsonb'], 'mana_ai_runner', array['EXECUTE'],
+select is_definer('mana_ai', 'complete_run', array['bigint', 'uuid', 'jsonb', 'bigint'], 'complete_run is security definer');
+select function_privs_are('mana_ai', 'complete_run', array['bigint', 'uuid', 'jsonb', 'bigint'], 'mana_ai_runner', array['EXECUTE'],
   'the runtime role may execute complete_run');
 
 select tests.freeze_time('2024-01-01 00:30Z');

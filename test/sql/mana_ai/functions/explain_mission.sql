@@ -31,32 +31,33 @@ select m, mana_ai.explain_mission('u1', m) as e
   from unnest(array['m-paused', 'm-arch', 'm-badcad', 'm-future', 'm-due', 'm-blocked', 'm-ghost-agent', 'm-gone']) m;
 
 select is((select e ->> 'verdict' from x where m = 'm-paused'), 'not-active', 'a paused mission is not active');
-select matches((select e ->> 'summary' from x where m = 'm-paused'), 'the mission is paused', 'and the summary says it is paused');
-select results_eq($$ select e ->> 'verdict', e ->> 'gate', e ->> 'summary' ~ 'agent archived' from x where m = 'm-arch' $$,
-  $$ values ('agent-archived', 'skipped-archived', true) $$, 'an archived agent gates its due mission: "agent archived"');
+select results_eq($$ select e ->> 'cause', e #>> '{mission,state}', e ? 'summary' from x where m = 'm-paused' $$,
+  $$ values ('state', 'paused', false) $$, 'the cause is its state, given as a fact, not as prose');
+select results_eq($$ select e ->> 'verdict', e ->> 'gate', e #>> '{agent,state}' from x where m = 'm-arch' $$,
+  $$ values ('agent-archived', 'skipped-archived', 'archived') $$, 'an archived agent gates its due mission');
 select results_eq(
-  $$ select e ->> 'verdict', e #>> '{mission,cadenceError}', e ->> 'summary' ~ 'cadence is invalid', e ->> 'notes' ~ 'atHour' from x where m = 'm-badcad' $$,
-  $$ values ('no-slot', 'daily cadence: atHour must be an integer 0-23, got 24', true, true) $$,
+  $$ select e ->> 'verdict', e #>> '{mission,cadenceError}', e ->> 'cause', e -> 'notes' from x where m = 'm-badcad' $$,
+  $$ values ('no-slot', 'daily cadence: atHour must be an integer 0-23, got 24', 'cadence-invalid', '["cadence-invalid"]'::jsonb) $$,
   'an invalid cadence without nextRunAt: no slot, and the cadence_error is shown');
 select results_eq(
   $$ select e ->> 'verdict', e #>> '{slot,at}', (e #>> '{slot,dueInSeconds}')::numeric from x where m = 'm-future' $$,
   $$ values ('not-yet-due', '2024-06-01T13:00:00.000Z', 3600::numeric) $$,
   'a future slot is not due yet, with the time until it');
 select results_eq(
-  $$ select e ->> 'verdict', e #>> '{slot,run,status}', e #>> '{slot,run,worker}', (e #>> '{slot,lateBySeconds}')::numeric from x where m = 'm-due' $$,
-  $$ values ('due', 'running', 'w1', 3600::numeric) $$,
+  $$ select e ->> 'verdict', e ->> 'cause', e #>> '{slot,run,status}', e #>> '{slot,run,worker}', (e #>> '{slot,lateBySeconds}')::numeric from x where m = 'm-due' $$,
+  $$ values ('due', 'running', 'running', 'w1', 3600::numeric) $$,
   'a due mission: the run of its slot is running on w1, an hour late');
 select results_eq(
   $$ select r ->> 'status', r ->> 'errorClass', r ->> 'lastError' from x, jsonb_array_elements(e -> 'runs') r where m = 'm-due' $$,
   $$ values ('running', null, null), ('dead', 'llm:timeout', 'mana-llm timeout') $$,
   'the last runs come newest first, with their errors');
 select results_eq(
-  $$ select e ->> 'verdict', (e #>> '{slot,run,quotaBlocked}')::boolean, e ->> 'summary' ~ 'quota' from x where m = 'm-blocked' $$,
-  $$ values ('due', true, true) $$,
+  $$ select e ->> 'verdict', (e #>> '{slot,run,quotaBlocked}')::boolean, e ->> 'cause' from x where m = 'm-blocked' $$,
+  $$ values ('due', true, 'quota-blocked') $$,
   'a queued run behind its agent''s full quota is reported as held back by the quota');
 select results_eq(
-  $$ select e ->> 'verdict', (e #>> '{agent,resolved}')::boolean, e ->> 'notes' ~ 'legacy principal' from x where m = 'm-ghost-agent' $$,
-  $$ values ('due', false, true) $$,
+  $$ select e ->> 'verdict', (e #>> '{agent,resolved}')::boolean, e -> 'notes' from x where m = 'm-ghost-agent' $$,
+  $$ values ('due', false, '["agent-unresolved"]'::jsonb) $$,
   'an agentId naming no agent: the mission runs as the legacy principal, and a note says so');
 select is((select e ->> 'verdict' from x where m = 'm-gone'), 'deleted', 'a soft-deleted mission is deleted');
 

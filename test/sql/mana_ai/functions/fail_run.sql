@@ -4,8 +4,8 @@ begin;
 \ir ../../../support/ledger-fixtures.sql
 select plan(27);
 
-select is_definer('mana_ai', 'fail_run', array['bigint', 'uuid', 'text', 'text'], 'fail_run is security definer');
-select function_privs_are('mana_ai', 'fail_run', array['bigint', 'uuid', 'text', 'text'], 'mana_ai_runner', array['EXECUTE'],
+select is_definer('mana_ai', 'fail_run', array['bigint', 'uuid', 'text', 'text', 'bigint'], 'fail_run is security definer');
+select function_privs_are('mana_ai', 'fail_run', array['bigint', 'uuid', 'text', 'text', 'bigint'], 'mana_ai_runner', array['EXECUTE'],
   'the runtime role may execute fail_run');
 
 select tests.freeze_time('2024-01-01 00:30Z');

@@ -1,12 +1,16 @@
 -- mana_ai.run_retention: deletes only what is older than its keep period (settings, runner clock):
--- finished runs, quarantine rows, decrypt-audit rows (through the retention policies), pg_cron history
+-- finished runs, quarantine rows, token-ledger rows, decrypt-audit rows (through the retention policies), pg_cron history
 -- where the owner may see it. Runs in the pg_cron database, so the cron branch is exercised too.
 begin;
-select plan(15);
+select plan(16);
 
 select tests.freeze_time('2025-06-01 00:00Z');
 update mana_ai_private.settings
-   set runs_keep = '30 days', quarantine_keep = '30 days', audit_keep = '400 days', cron_history_keep = '7 days';
+   set runs_keep = '30 days', quarantine_keep = '30 days', audit_keep = '400 days', cron_history_keep = '7 days',
+       token_usage_keep = '2 days';
+insert into mana_ai_private.run_tokens (user_id, agent_id, mission_id, run_id, attempt, tokens, recorded_at) values
+  ('user-a', 'ag', 'm', 1, 1, 600, '2025-05-29 23:59Z'),   -- older than token_usage_keep: deleted
+  ('user-a', 'ag', 'm', 2, 1, 400, '2025-05-30 00:01Z');   -- younger: kept
 
 insert into mana_ai.runs (user_id, mission_id, slot, became_due_at, status, lease_token, lease_until, finished_at) values
   ('user-a', 'old-done',       '2025-04-01Z', '2025-04-01Z', 'done',       null, null, '2025-04-01Z'),
@@ -39,11 +43,13 @@ reset role;
 set local app.current_user_id = 'user-a';
 create temp table result as select mana_ai.run_retention() as r;
 select is((select r from result),
-  '{"runs": 3, "quarantine": 1, "decrypt_audit": 2, "cron_history": null, "cron_history_skipped": "no-privilege"}'::jsonb,
+  '{"runs": 3, "quarantine": 1, "run_tokens": 1, "decrypt_audit": 2, "cron_history": null, "cron_history_skipped": "no-privilege"}'::jsonb,
   'retention reports what it deleted per kind');
 select results_eq($$ select mission_id from mana_ai.runs where mission_id like 'old-%' or mission_id like 'new-%' order by 1 $$,
                   $$ values ('new-done'), ('old-failed'), ('old-queued'), ('old-running') $$,
                   'finished runs older than runs_keep are gone; newer and open runs stay');
+select results_eq($$ select run_id from mana_ai_private.run_tokens $$, $$ values (2::bigint) $$,
+                  'token-ledger rows older than token_usage_keep are gone, younger ones stay');
 select results_eq($$ select record_id from mana_ai_private.quarantine where reason = 'test' $$, $$ values ('q-new') $$,
                   'quarantine rows older than quarantine_keep are gone');
 select results_eq($$ select record_id from mana_ai.decrypt_audit order by 1 $$, $$ values ('a-new'), ('b-edge') $$,
@@ -53,7 +59,7 @@ select results_eq($$ select command from cron.job_run_details where command like
                   $$ values ('retention-test new'), ('retention-test old'), ('retention-test owner old') $$,
                   'without USAGE on schema cron the owner leaves pg_cron history alone');
 select is(mana_ai.run_retention(),
-  '{"runs": 0, "quarantine": 0, "decrypt_audit": 0, "cron_history": null, "cron_history_skipped": "no-privilege"}'::jsonb,
+  '{"runs": 0, "quarantine": 0, "run_tokens": 0, "decrypt_audit": 0, "cron_history": null, "cron_history_skipped": "no-privilege"}'::jsonb,
   'a second run finds nothing more to delete');
 
 -- time moves on: the edge row expires ---------------------------------------------------------

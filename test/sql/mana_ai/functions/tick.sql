@@ -14,7 +14,7 @@ select tests.as_role('mana_ai_runner');
 select is(mana_ai.tick(),
   '{"scannedAt": "2024-01-01T00:30:00.000Z", "dueMissionCount": 0, "plansProduced": 0, "plansWrittenBack": 0,
     "parseFailures": 0, "errors": [], "enqueued": 0, "superseded": 0, "dead": 0, "folded": 0,
-    "gated": {"skipped-archived": 0, "skipped-paused": 0, "skipped-concurrency": 0}}',
+    "gated": {"skipped-archived": 0, "skipped-paused": 0, "skipped-concurrency": 0, "skipped-budget": 0}}',
   'an empty tick returns the reference''s stats shape plus the ledger fields, all zero');
 reset role;
 
@@ -34,7 +34,7 @@ create temp table t1 as select mana_ai.tick() as s;
 reset role;
 select is((select s -> 'dueMissionCount' from t1), '5', 'dueMissionCount counts every due mission, gated ones included');
 select is((select s -> 'enqueued' from t1), '3', 'the three ungated due missions are enqueued');
-select is((select s -> 'gated' from t1), '{"skipped-archived": 1, "skipped-paused": 1, "skipped-concurrency": 1}',
+select is((select s -> 'gated' from t1), '{"skipped-archived": 1, "skipped-paused": 1, "skipped-concurrency": 1, "skipped-budget": 0}',
   'gate decisions of this tick: one archived, one paused, one over its agent''s quota (full-2 behind full-1)');
 select results_eq($$ select mission_id, status from mana_ai.runs order by slot $$,
   $$ values ('legacy'::text, 'queued'::text), ('full-1', 'queued'), ('full-2', 'queued') $$, 'runs are queued; gated missions get none');

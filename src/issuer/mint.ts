@@ -1,7 +1,8 @@
 /**
- * The issuing side of grants, for tests, fixtures and the dev `grant` command: MDK derivation
- * (docs/crypto.md §2), minting a grant the way the auth service does (§1, §3) and encrypting a field the
- * way the web app does (§4). The runner itself never derives an MDK or encrypts in production.
+ * The issuing side of grants, for tests, fixtures, the demo and the `grant` command: MDK derivation,
+ * minting a grant the way the auth service does and encrypting a field the way the web app does. The
+ * runner itself never derives an MDK or encrypts, so this lives outside crypto/ (the runtime path):
+ * nothing `serve` loads imports it (test/ts/build/shipped.test.ts checks the import graph).
  *
  * Design note (KI-2): real records are encrypted with the master key, not the MDK, so in
  * production every decrypt with an unwrapped MDK fails authentication. Fixtures built here are
@@ -11,8 +12,8 @@ import {
   constants, createCipheriv, createHmac, createPublicKey, createSecretKey, publicEncrypt, randomBytes, type KeyObject,
 } from 'node:crypto';
 import { AppError } from '../errors.js';
-import { encodeBase64 } from './base64.js';
-import { ENC_V1_PREFIX, IV_BYTES, MDK_BYTES } from './field.js';
+import { encodeBase64 } from '../crypto/base64.js';
+import { ENC_V1_PREFIX, IV_BYTES, MDK_BYTES } from '../crypto/field.js';
 
 /** The only derivation version that exists. */
 export const GRANT_VERSION = 'v1';

@@ -6,8 +6,8 @@ import { decryptField } from '../../../src/crypto/field.js';
 import { loadPrivateKey, unwrapGrant } from '../../../src/crypto/grant.js';
 import {
   deriveMdk, encryptField, GRANT_TTL, grantInfo, GrantRequestError, hkdfSha256, MasterKeyError, mintGrant,
-} from '../../../src/crypto/hkdf.js';
-import { hkdfMdk, loadVectors, rsaPair } from './fixtures.js';
+} from '../../../src/issuer/mint.js';
+import { hkdfMdk, loadVectors, rsaPair } from '../crypto/fixtures.js';
 
 const vectors = loadVectors();
 const master = Buffer.from(Array.from({ length: 32 }, (_, i) => i + 1)); // 0x01…0x20
