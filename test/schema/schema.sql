@@ -5280,11 +5280,10 @@ CREATE VIEW mana_ai.v_token_budget WITH (security_invoker='true') AS
    FROM (((((keys k
      CROSS JOIN clock)
      LEFT JOIN mana_ai_private.projections a ON (((a.user_id = k.user_id) AND (a.table_name = 'agents'::text) AND (a.record_id = k.agent_id) AND a.present)))
-     CROSS JOIN LATERAL ( SELECT
-                CASE
-                    WHEN (a.present AND (NOT a.deleted)) THEN mana_ai_private.token_budget((a.vals -> 'maxTokensPerDay'::text))
-                    ELSE NULL::numeric
-                END AS budget) b)
+     LEFT JOIN ( SELECT r.user_id,
+            r.agent_id,
+            r.token_budget AS budget
+           FROM mana_ai_private.resolved_agents r) b ON (((b.user_id = k.user_id) AND (b.agent_id = k.agent_id))))
      CROSS JOIN LATERAL ( SELECT mana_ai_private.tokens_used(k.user_id, k.agent_id, clock.now) AS used_24h) u)
      LEFT JOIN waiting w ON (((w.user_id = k.user_id) AND (w.agent_id = k.agent_id))))
   ORDER BY k.user_id, k.agent_id;

@@ -51,8 +51,10 @@ select k.user_id,
    and a.table_name = 'agents'
    and a.record_id = k.agent_id
    and a.present
- cross join lateral (
-   select case when a.present and not a.deleted then mana_ai_private.token_budget(a.vals -> 'maxTokensPerDay') end as budget) b
+  -- the budget of a resolvable agent (present, not deleted): resolved_agents, the one home of that rule
+  left join (select r.user_id, r.agent_id, r.token_budget as budget from mana_ai_private.resolved_agents r) b
+    on b.user_id = k.user_id
+   and b.agent_id = k.agent_id
  cross join lateral (
    select mana_ai_private.tokens_used(k.user_id, k.agent_id, clock.now) as used_24h) u
   left join waiting w
