@@ -56,7 +56,7 @@ export function errorFields(error: unknown): { code: string; message: string } {
 export const SQLSTATES = Object.freeze({
   MA001: { code: 'UNKNOWN_TIMEZONE', meaning: 'unknown time zone (`set_timezone`, i.e. `MANA_AI_TIMEZONE` at migrate)' },
   MA010: { code: 'REPLAY_WITHOUT_USER', meaning: 'single-record replay without a user id' },
-  MA101: { code: 'INVALID_ARGUMENT', meaning: 'invalid argument (e.g. `claim_runs` without a worker)' },
+  MA101: { code: 'INVALID_ARGUMENT', meaning: 'invalid argument (e.g. `claim_runs` without a worker, negative `tokens`)' },
   MA102: { code: 'LEASE_LOST', meaning: 'lease lost: `replay_input` with a token that is not the current lease (`load_run` answers NULL)' },
   MA103: { code: 'INVALID_ITERATION', meaning: '`complete_run` iteration is not an object with a string `id`' },
   MA104: { code: 'MISSION_UNREADABLE', meaning: 'a projected mission whose record cannot be read' },
