@@ -3964,6 +3964,7 @@ declare
   v_actor jsonb;
   v_prev text;
   v_change_id uuid;
+  v_created_at timestamptz;
 begin
   if coalesce(p_user_id, '') = '' then
     raise exception using errcode = 'MA105', message = 'refusing to write a mission row without a user id',
@@ -4029,11 +4030,20 @@ begin
                                    client_id, schema_version, actor)
   values ('ai', 'aiMissions', p_mission_id, p_user_id, 'update', v_data, v_ft,
           'mana-ai-runner', 1, v_actor)
-  returning id into v_change_id;
+  returning id, created_at into v_change_id, v_created_at;
   perform set_config('app.current_user_id', coalesce(v_prev, ''), true);
   -- the capture trigger queued the row; fold it now, so the mission is current (and no longer due)
   -- when this transaction commits
-  perform mana_ai_private.fold_records(array[p_user_id], array['aiMissions'], array[p_mission_id], p_now, false, v_change_id);
+  -- straight from the values in hand: no read-back from the log (only this transaction can see the
+  -- row or hold its queue entry), one group for apply_changes, the projection row already locked above
+  delete from mana_ai_private.captured c
+   where c.record_hash = mana_ai_private.record_hash(p_user_id, 'aiMissions', p_mission_id)
+     and c.change_id = v_change_id;
+  perform mana_ai_private.apply_changes(
+    array[row(p_user_id, 'aiMissions', p_mission_id,
+              array(select o from mana_ai_private.make_offer('aiMissions', 'update', v_data, v_ft, v_created_at, v_change_id,
+                                                             1, p_mission_id) o))::mana_ai_private.record_changes],
+    p_now);
 
   return jsonb_build_object('changeId', v_change_id, 'stamp', v_stamp, 'nextRunAt', v_next_json,
                             'agentResolved', v_agent is not null);

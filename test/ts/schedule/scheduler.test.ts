@@ -9,7 +9,7 @@ import type { SqlTickStats } from '../../../src/db/calls.js';
 import { silentLogger } from '../../../src/log.js';
 import { createMetrics } from '../../../src/metrics.js';
 import type { RunResult } from '../../../src/run/process-run.js';
-import { createScheduler, tickStats, type SchedulerDeps } from '../../../src/schedule/scheduler.js';
+import { createScheduler, FOLD_BATCH, FOLD_WORKERS, tickStats, type SchedulerDeps } from '../../../src/schedule/scheduler.js';
 
 const STATS = { scannedAt: '2024-01-01T00:00:00.000Z', dueMissionCount: 3 } as SqlTickStats;
 
@@ -48,20 +48,43 @@ describe('createScheduler', () => {
   });
 
   test('every wake-up folds the capture queue first, until a batch comes back short; manual ticks too', async () => {
-    const batches = [1000, 1000, 7];
+    let queued = 7;
     const { calls, scheduler } = harness({
       fold: async (limit) => {
-        const rows = batches.shift() ?? 0;
-        calls.push(`fold:${limit}:${rows}`);
+        const rows = Math.min(limit, queued);
+        queued -= rows;
+        calls.push(`fold:${rows}`);
         return { rows };
       },
     });
     await scheduler.wake('notify');
-    assert.deepEqual(calls, ['fold:1000:1000', 'fold:1000:1000', 'fold:1000:7', 'drain:notify', 'next']);
+    assert.deepEqual(calls, ['fold:7', 'drain:notify', 'next'], 'a short first batch: one call, then the claim');
     calls.length = 0;
     await scheduler.tickNow();
-    assert.equal(calls[0], 'fold:1000:0', 'POST /internal/tick folds before it ticks');
+    assert.equal(calls[0], 'fold:0', 'POST /internal/tick folds before it ticks');
     assert.equal(calls[1], 'tick');
+    scheduler.stop();
+  });
+
+  test('a queue that is behind is folded by several folders at once, all of it before the claim', async () => {
+    let queued = FOLD_BATCH * 10 + 3;
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const { calls, scheduler } = harness({
+      fold: async (limit) => {
+        inFlight += 1;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        const rows = Math.min(limit, queued);
+        queued -= rows;
+        inFlight -= 1;
+        return { rows };
+      },
+    });
+    await scheduler.wake('notify');
+    assert.equal(queued, 0, 'everything folded');
+    assert.equal(maxInFlight, FOLD_WORKERS, 'FOLD_WORKERS folders at once once the first batch came back full');
+    assert.deepEqual(calls, ['drain:notify', 'next'], 'then the claim');
     scheduler.stop();
   });
 
