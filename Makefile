@@ -82,3 +82,24 @@ schema-check: ## fail when test/schema/schema.sql differs from a freshly migrate
 # The check inside a cluster that is already running (make test's).
 schema-check-run:
 	test/support/schema-dump.sh check
+
+.PHONY: test-ha
+HA_TESTS = $(shell find test/ha -name '*.test.ts' | sort)
+
+test-ha: ## failover under Patroni (etcd + 2 PostgreSQL nodes in a temp dir, 2 listeners; kill -9 and switchover, async and synchronous mode), ~3 min; ends with a table
+	@test/support/install-ha-deps.sh
+	npm run --silent build
+	node --import tsx --import ./test/support/leak-guard.ts --test --test-concurrency=1 $(HA_TESTS)
+
+.PHONY: test-pgbouncer test-pgbouncer-run
+# The end-to-end listener suites (real app, fake LLM) plus the LISTEN/target tests, with the query pool
+# through pgbouncer in transaction pooling mode and LISTEN on a direct connection.
+PGBOUNCER_TESTS = $(shell find test/ts/e2e -name '*.test.ts' | sort) test/ts/db/target.test.ts
+
+test-pgbouncer: ## the end-to-end listener suites with the query pool through pgbouncer (transaction pooling; LISTEN direct) in a throwaway cluster
+	@test/support/install-ha-deps.sh
+	$(WITH_CLUSTER) test/support/with-pgbouncer.sh $(MAKE) --no-print-directory test-pgbouncer-run
+
+test-pgbouncer-run:
+	test/support/prepare-test-db.sh --template-only
+	node --import tsx --import ./test/support/leak-guard.ts --test --test-concurrency=2 $(PGBOUNCER_TESTS)

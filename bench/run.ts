@@ -7,7 +7,7 @@
  *   make bench-smoke    SCALE=smoke: tiny sizes (< 60 s) so the benchmarks cannot rot; make test runs it;
  *                       writes bench/results/smoke.md.tmp (git-ignored)
  *
- *   node --import tsx bench/run.ts [--scale=smoke|full] [--only=b1,b2,b3,b4,b5,b6] [--out=FILE]
+ *   node --import tsx bench/run.ts [--scale=smoke|full] [--only=b1,b2,b3,b4,b5,b6,b8,b10,b11] [--out=FILE]
  *
  * Every benchmark compares the product with its comparison in the same run on the same cluster,
  * interleaved. Targets are judged and reported, never asserted: the exit code is non-zero only when a
@@ -27,6 +27,7 @@ import { runB5 } from './b5-sync-traffic.js';
 import { runB6 } from './b6-memory.js';
 import { runB8 } from './b8-fold.js';
 import { runB10 } from './b10-backfill.js';
+import { runB11 } from './b11-scale-out.js';
 import { fmt, now, table, type BenchResult, type Ctx, type Scale } from './lib/common.js';
 import { benchDatabase, serverFacts } from './lib/data.js';
 
@@ -42,8 +43,9 @@ const MODULES: { key: string; ids: string[]; run: (ctx: Ctx) => Promise<BenchRes
   { key: 'b3', ids: ['B3'], run: runB3 },
   { key: 'b4', ids: ['B4'], run: runB4 },
   { key: 'b6', ids: ['B6'], run: runB6 },
+  { key: 'b11', ids: ['B11'], run: runB11 },
 ];
-const ORDER = ['B1a', 'B1b', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B9', 'B10'];
+const ORDER = ['B1a', 'B1b', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B9', 'B10', 'B11'];
 
 function args(): { scale: Scale; only: string[] | null; out: string | null } {
   const get = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);

@@ -88,7 +88,7 @@ export function createApp(options: AppOptions): App {
     tickEnabled: config.tickEnabled,
   });
   const listener = createListener({
-    connectionString: config.syncDatabaseUrl,
+    connectionString: config.listenDatabaseUrl,
     logger: logger.child({ component: 'listener' }),
     onWake: (reason) => void scheduler.wake(reason),
     onFatal: (error) => (options.onFatal ?? (() => undefined))(error),

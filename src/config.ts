@@ -3,7 +3,8 @@
  * {@link loadConfig} validates every variable, collects every problem and throws one ConfigError
  * naming them all, so a bad deploy fails fast with the whole list instead of one fix per restart.
  */
-import { ConfigError } from './errors.js';
+import { parseDatabaseUrl } from './db/target.js';
+import { ConfigError, coerceError } from './errors.js';
 import type { LogLevel } from './log.js';
 import { DEFAULT_PROMPT_MAX_CHARS } from './planner/input-limit.js';
 
@@ -11,6 +12,11 @@ import { DEFAULT_PROMPT_MAX_CHARS } from './planner/input-limit.js';
 export interface Config {
   readonly port: number;
   readonly syncDatabaseUrl: string;
+  /**
+   * The LISTEN connection; defaults to {@link Config.syncDatabaseUrl}. Set it to a direct URL when
+   * SYNC_DATABASE_URL goes through a transaction-mode pooler (pgbouncer), which cannot hold a LISTEN.
+   */
+  readonly listenDatabaseUrl: string;
   /** Used only by `mana-ai migrate`; defaults to {@link Config.syncDatabaseUrl}. */
   readonly adminDatabaseUrl: string;
   readonly allowSuperuser: boolean;
@@ -69,6 +75,7 @@ export function loadConfig(env: Env = process.env): Config {
   const config: Config = {
     port: r.int('PORT', 3067, 0, 65_535, 'a port number (0-65535)'),
     syncDatabaseUrl,
+    listenDatabaseUrl: r.url('MANA_AI_LISTEN_DATABASE_URL', syncDatabaseUrl, PG),
     adminDatabaseUrl: r.url('MANA_AI_ADMIN_DATABASE_URL', syncDatabaseUrl, PG),
     allowSuperuser: r.bool('MANA_AI_ALLOW_SUPERUSER', false),
     serviceKey: r.str('MANA_SERVICE_KEY'),
@@ -138,6 +145,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     llmApiKey: secret(config.llmApiKey),
     privateKeyPem: secret(config.privateKeyPem),
     syncDatabaseUrl: redactUrl(config.syncDatabaseUrl),
+    listenDatabaseUrl: redactUrl(config.listenDatabaseUrl),
     adminDatabaseUrl: redactUrl(config.adminDatabaseUrl),
     llmUrl: redactUrl(config.llmUrl),
     authUrl: redactUrl(config.authUrl),
@@ -146,6 +154,13 @@ export function describeConfig(config: Config): Record<string, unknown> {
 
 /** Replaces a URL's password (userinfo or `password=` query parameter) with `[redacted]`. */
 export function redactUrl(value: string): string {
+  // A multi-host database URL (host1:5432,host2:5432) is no WHATWG URL: redact its userinfo by hand.
+  const multi = /^(postgres(?:ql)?:\/\/)([^@/?#]*@)?([^/?#]*,[^/?#]*)(.*)$/.exec(value);
+  if (multi) {
+    const [, scheme, userinfo = '', hosts, rest = ''] = multi;
+    const user = userinfo.includes(':') ? `${userinfo.slice(0, userinfo.indexOf(':'))}:[redacted]@` : userinfo;
+    return `${scheme}${user}${hosts}${rest.replace(/([?&]password=)[^&#]*/g, '$1[redacted]')}`;
+  }
   try {
     const url = new URL(value);
     if (url.password !== '') url.password = '[redacted]';
@@ -192,6 +207,16 @@ function reader(env: Env, problems: string[]) {
       }
       const v = str(name);
       if (v === undefined) return dflt;
+      if (protocols === PG && /^postgres(ql)?:\/\//.test(v)) {
+        // libpq's form: one or more comma-separated hosts, target_session_attrs (src/db/target.ts).
+        try {
+          parseDatabaseUrl(v);
+          return v;
+        } catch (error) {
+          problems.push(`${expected}, got one that cannot be read: ${coerceError(error).message}`);
+          return dflt;
+        }
+      }
       let url: URL | undefined;
       try {
         url = new URL(v);

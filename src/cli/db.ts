@@ -6,6 +6,7 @@
  */
 import pg from 'pg';
 import { loadAdminConfig } from '../config.js';
+import { targetClient } from '../db/target.js';
 import { AppError, coerceError } from '../errors.js';
 
 /** A database error, with a hint for the operator; `sqlState` keeps Postgres' code. */
@@ -53,7 +54,7 @@ export async function withAdminClient<T>(
   options: AdminClientOptions = {},
 ): Promise<T> {
   const config = loadAdminConfig(env);
-  const client = new pg.Client({ connectionString: config.adminDatabaseUrl, application_name: `mana-ai ${command}` });
+  const client = new (targetClient(config.adminDatabaseUrl))({ application_name: `mana-ai ${command}` });
   // A dropped connection surfaces through the pending query; without a listener it would crash the process.
   client.on('error', () => undefined);
   await client.connect();

@@ -14,6 +14,7 @@ import { AppError, coerceError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { backfill, type BackfillResult } from './backfill.js';
 import { expandSqlFile } from './sqlfiles.js';
+import { targetClient } from './target.js';
 
 /** Where the SQL sources live (the package's own sql/ directory). */
 export const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
@@ -81,7 +82,8 @@ const UNLOCK_KEY = 'select pg_catalog.pg_advisory_unlock(pg_catalog.hashtext($1)
 export async function migrateDatabase(options: MigrateOptions): Promise<MigrateResult> {
   const { logger } = options;
   const sqlDir = options.sqlDir ?? SQL_DIR;
-  const client = new pg.Client({ connectionString: options.databaseUrl, application_name: 'mana-ai migrate' });
+  // A multi-host URL with target_session_attrs=read-write finds the primary (src/db/target.ts).
+  const client = new (targetClient(options.databaseUrl))({ application_name: 'mana-ai migrate' });
   client.on('error', (error) => logger.error('migrate connection error', { message: error.message }));
   // WARNINGs raised by the SQL (e.g. an existing sync_changes without FORCE RLS) are for the operator;
   // NOTICEs are the "already exists, skipping" chatter of a re-run.

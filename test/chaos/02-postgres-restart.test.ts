@@ -10,9 +10,9 @@
  * one iteration.
  *
  * The listener runs under a supervisor loop: if the process exits it is restarted after 500 ms, as
- * systemd/Kubernetes would. What happens is recorded: with a 3 s outage pg-listen reconnects within
- * its retryTimeout (the product configures 60 s), so the process stays up, and the `connected` event
- * runs a tick and a drain (the rescan). With an outage past 60 s pg-listen gives up: the process logs
+ * systemd/Kubernetes would. What happens is recorded: with a 3 s outage the LISTEN connection
+ * (src/listen/listener.ts) reconnects within its 60 s retry window, so the process stays up, and the
+ * `connected` event runs a tick and a drain (the rescan). With an outage past 60 s it gives up: the process logs
  * "LISTEN connection failed for good" and exits 1, and the supervisor restarts it (third case, ~70 s).
  * A fourth case pins a bug found here: one failed next_wakeup call dropped the next-due timer.
  */
@@ -206,7 +206,7 @@ describe('scenario 2: Postgres restarts under load', () => {
       });
     });
   }
-  test('an outage longer than pg-listen\'s 60 s retry window: the process exits 1, the supervisor restarts it, every mission runs once', async (t) => {
+  test('an outage longer than the LISTEN connection\'s 60 s retry window: the process exits 1, the supervisor restarts it, every mission runs once', async (t) => {
     const prefix = 'pg-long';
     const env = serveEnv(cluster.url('mana_ai_test_listener', DB), llm.url, { MANA_AI_LEASE_MS: '1500', TICK_INTERVAL_MS: '60000' });
     const listener = supervise('listener-long', env);
@@ -222,8 +222,8 @@ describe('scenario 2: Postgres restarts under load', () => {
       10_000, () => 'no run in flight', 20);
     const down = Date.now();
     cluster.stop('fast');
-    // pg-listen retries every 500 ms for 60 s, then gives up: the listener must exit, not hang.
-    await until(async () => listener.exits.length > 0, 75_000, () => 'the listener did not exit after pg-listen gave up');
+    // LISTEN retries every 500 ms for 60 s, then gives up: the listener must exit, not hang.
+    await until(async () => listener.exits.length > 0, 75_000, () => 'the listener did not exit after LISTEN gave up');
     const exitedAfterMs = Date.now() - down;
     cluster.start();
     await reconnect();
@@ -241,7 +241,7 @@ describe('scenario 2: Postgres restarts under load', () => {
     recordResult({
       scenario: '2 Postgres down > 60 s',
       inputs: `13 missions (8 due, 5 due during the ${(outageMs / 1000).toFixed(0)} s outage), runs in flight at stop -m fast`,
-      outcome: `pg-listen gave up: process exited 1 after ${(exitedAfterMs / 1000).toFixed(0)} s ("LISTEN connection failed for good"); the supervisor restarted it (${listener.exits.length} exits); 13/13 done once`,
+      outcome: `LISTEN gave up: process exited 1 after ${(exitedAfterMs / 1000).toFixed(0)} s ("LISTEN connection failed for good"); the supervisor restarted it (${listener.exits.length} exits); 13/13 done once`,
       lost: result.lost,
       duplicated: result.duplicated,
     });

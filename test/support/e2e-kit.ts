@@ -28,10 +28,24 @@ export interface StartOptions {
   version?: string;
 }
 
+/**
+ * Where the app's query pool connects: the database directly, or, under `make test-pgbouncer`
+ * (test/support/with-pgbouncer.sh sets MANA_TEST_PGBOUNCER_*), through pgbouncer in transaction pooling
+ * mode with LISTEN on a direct connection (MANA_AI_LISTEN_DATABASE_URL).
+ */
+export function databaseEnv(db: TestDb): Record<string, string> {
+  const host = process.env.MANA_TEST_PGBOUNCER_HOST;
+  if (!host) return { SYNC_DATABASE_URL: db.runnerUrl };
+  return {
+    SYNC_DATABASE_URL: `postgresql://mana_ai_test_listener@localhost:${process.env.MANA_TEST_PGBOUNCER_PORT ?? '6432'}/${db.name}?host=${encodeURIComponent(host)}`,
+    MANA_AI_LISTEN_DATABASE_URL: db.runnerUrl,
+  };
+}
+
 /** Env every e2e app starts from: runner role, loopback fake LLM, no scheduled tick, port 0. */
 export function baseEnv(db: TestDb, llm: FakeLlm): Record<string, string> {
   return {
-    SYNC_DATABASE_URL: db.runnerUrl,
+    ...databaseEnv(db),
     MANA_LLM_URL: llm.url,
     MANA_SERVICE_KEY: 'svc-key',
     PORT: '0',

@@ -21,6 +21,7 @@ describe('loadConfig defaults', () => {
     assert.deepEqual({ ...loadConfig({}) }, {
       port: 3067,
       syncDatabaseUrl: DEFAULT_SYNC_DATABASE_URL,
+      listenDatabaseUrl: DEFAULT_SYNC_DATABASE_URL,
       adminDatabaseUrl: DEFAULT_SYNC_DATABASE_URL,
       allowSuperuser: false,
       serviceKey: undefined,
@@ -179,6 +180,26 @@ describe('loadConfig validation', () => {
       ['SYNC_DATABASE_URL must be a postgres:// or postgresql:// URL, got a URL with scheme "mana:"']);
     assert.deepEqual(problemsOf({ SYNC_DATABASE_URL: 'pw@@nohost' }),
       ['SYNC_DATABASE_URL must be a postgres:// or postgresql:// URL, got an unparseable URL']);
+  });
+
+  test('multi-host URLs with target_session_attrs are accepted; MANA_AI_LISTEN_DATABASE_URL defaults to SYNC_DATABASE_URL', () => {
+    const ha = 'postgresql://mana_ai:pw@db1:5432,db2:5432/mana_sync?target_session_attrs=read-write';
+    const c = loadConfig({ SYNC_DATABASE_URL: ha });
+    assert.equal(c.syncDatabaseUrl, ha);
+    assert.equal(c.listenDatabaseUrl, ha);
+    const pooled = loadConfig({ SYNC_DATABASE_URL: 'postgresql://mana_ai@pgbouncer:6432/mana_sync', MANA_AI_LISTEN_DATABASE_URL: ha });
+    assert.equal(pooled.listenDatabaseUrl, ha);
+    assert.equal(describeConfig(c).syncDatabaseUrl, 'postgresql://mana_ai:[redacted]@db1:5432,db2:5432/mana_sync?target_session_attrs=read-write');
+    assert.equal(redactUrl('postgres://u@a,b/db?password=pw&x=1'), 'postgres://u@a,b/db?password=[redacted]&x=1');
+  });
+
+  test('a bad MANA_AI_LISTEN_DATABASE_URL or target_session_attrs is named, without the password', () => {
+    assert.deepEqual(problemsOf({ MANA_AI_LISTEN_DATABASE_URL: 'redis://x' }),
+      ['MANA_AI_LISTEN_DATABASE_URL must be a postgres:// or postgresql:// URL, got a URL with scheme "redis:"']);
+    assert.deepEqual(problemsOf({ SYNC_DATABASE_URL: 'postgresql://u:secret@a,b/db?target_session_attrs=standby' }),
+      ['SYNC_DATABASE_URL must be a postgres:// or postgresql:// URL, got one that cannot be read: target_session_attrs must be "any" or "read-write", got "standby"']);
+    assert.deepEqual(problemsOf({ MANA_AI_LISTEN_DATABASE_URL: 'postgres://u:secret@a:1,b:99999/db' }),
+      ['MANA_AI_LISTEN_DATABASE_URL must be a postgres:// or postgresql:// URL, got one that cannot be read: bad port "99999"']);
   });
 
   test('https and postgres (short scheme) URLs are accepted', () => {
