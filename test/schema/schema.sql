@@ -3745,27 +3745,14 @@ COMMENT ON FUNCTION mana_ai_private.tg_decrypt_audit__refuse_update() IS 'Trigge
 CREATE FUNCTION mana_ai_private.tg_sync_changes__capture() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
-declare
-  v_wake boolean;
 begin
-  -- one statement: clear the mark, queue the rows, decide the wake-up
-  with src as (
-    select n.id, n.user_id, n.table_name, n.record_id, n.op, n.data
-      from new_rows n
-     where n.app_id = 'ai' and n.table_name in ('aiMissions', 'agents')
-  ), ins as (
-    insert into mana_ai_private.captured (change_id, user_id, record_hash)
-    select s.id, s.user_id, mana_ai_private.record_hash(s.user_id, s.table_name, s.record_id)
-      from src s
-  )
-  select bool_or(h.may_wake and mana_ai_private.capture_wakes(s.table_name, s.op, s.data, h.horizon))
-    into v_wake
-    from src s
-   cross join (select to_char((now() + interval '2 seconds') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as horizon,
-                      current_setting('mana_ai.wake_sent', true) is distinct from 'on' as may_wake,
-                      set_config('mana_ai.capture_pending', '', true) as cleared) h;
-  if v_wake then
+  insert into mana_ai_private.captured (change_id, user_id, record_hash)
+  values (new.id, new.user_id, mana_ai_private.record_hash(new.user_id, new.table_name, new.record_id));
+  if current_setting('mana_ai.wake_sent', true) is distinct from 'on'
+     and mana_ai_private.capture_wakes(new.table_name, new.op, new.data,
+           to_char((now() + interval '2 seconds') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) then
     perform pg_notify('mana_ai_runs', '{"event":"captured"}');
     perform set_config('mana_ai.wake_sent', 'on', true);
   end if;
@@ -3780,30 +3767,29 @@ ALTER FUNCTION mana_ai_private.tg_sync_changes__capture() OWNER TO mana_ai_owner
 -- Name: FUNCTION tg_sync_changes__capture(); Type: COMMENT; Schema: mana_ai_private; Owner: mana_ai_owner
 --
 
-COMMENT ON FUNCTION mana_ai_private.tg_sync_changes__capture() IS 'Statement trigger (only for statements marked by _500_project_mark): queue the statement''s ai mission/agent rows for mana_ai.fold(); notify mana_ai_runs once per transaction when one can make work due soon.';
+COMMENT ON FUNCTION mana_ai_private.tg_sync_changes__capture() IS 'Row trigger (ai mission/agent rows only): queue the row for mana_ai.fold(); notify mana_ai_runs once per transaction when it can make work due soon.';
 
 
 --
--- Name: tg_sync_changes__mark(); Type: FUNCTION; Schema: mana_ai_private; Owner: mana_ai_owner
+-- Name: tg_sync_changes__retired(); Type: FUNCTION; Schema: mana_ai_private; Owner: mana_ai_owner
 --
 
-CREATE FUNCTION mana_ai_private.tg_sync_changes__mark() RETURNS trigger
+CREATE FUNCTION mana_ai_private.tg_sync_changes__retired() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 begin
-  perform pg_catalog.set_config('mana_ai.capture_pending', 'on', true);
   return new;
 end
 $$;
 
 
-ALTER FUNCTION mana_ai_private.tg_sync_changes__mark() OWNER TO mana_ai_owner;
+ALTER FUNCTION mana_ai_private.tg_sync_changes__retired() OWNER TO mana_ai_owner;
 
 --
--- Name: FUNCTION tg_sync_changes__mark(); Type: COMMENT; Schema: mana_ai_private; Owner: mana_ai_owner
+-- Name: FUNCTION tg_sync_changes__retired(); Type: COMMENT; Schema: mana_ai_private; Owner: mana_ai_owner
 --
 
-COMMENT ON FUNCTION mana_ai_private.tg_sync_changes__mark() IS 'Row trigger (BEFORE, first ai row of a statement only): mark the statement for the capture trigger.';
+COMMENT ON FUNCTION mana_ai_private.tg_sync_changes__retired() IS 'Never called: the function of a retired trigger (WHEN (false)) that mana_ai_owner may not drop.';
 
 
 --
@@ -5817,14 +5803,7 @@ CREATE TRIGGER _100_refuse_update BEFORE UPDATE ON mana_ai.decrypt_audit FOR EAC
 -- Name: sync_changes _500_project; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
-CREATE TRIGGER _500_project AFTER INSERT ON public.sync_changes REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT WHEN ((current_setting('mana_ai.capture_pending'::text, true) = 'on'::text)) EXECUTE FUNCTION mana_ai_private.tg_sync_changes__capture();
-
-
---
--- Name: sync_changes _500_project_mark; Type: TRIGGER; Schema: public; Owner: postgres
---
-
-CREATE TRIGGER _500_project_mark BEFORE INSERT ON public.sync_changes FOR EACH ROW WHEN (((new.app_id = 'ai'::text) AND (new.table_name = ANY (ARRAY['aiMissions'::text, 'agents'::text])) AND (current_setting('mana_ai.capture_pending'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION mana_ai_private.tg_sync_changes__mark();
+CREATE TRIGGER _500_project AFTER INSERT ON public.sync_changes FOR EACH ROW WHEN (((new.app_id = 'ai'::text) AND (new.table_name = ANY (ARRAY['aiMissions'::text, 'agents'::text])))) EXECUTE FUNCTION mana_ai_private.tg_sync_changes__capture();
 
 
 --
@@ -6567,10 +6546,10 @@ REVOKE ALL ON FUNCTION mana_ai_private.tg_sync_changes__capture() FROM PUBLIC;
 
 
 --
--- Name: FUNCTION tg_sync_changes__mark(); Type: ACL; Schema: mana_ai_private; Owner: mana_ai_owner
+-- Name: FUNCTION tg_sync_changes__retired(); Type: ACL; Schema: mana_ai_private; Owner: mana_ai_owner
 --
 
-REVOKE ALL ON FUNCTION mana_ai_private.tg_sync_changes__mark() FROM PUBLIC;
+REVOKE ALL ON FUNCTION mana_ai_private.tg_sync_changes__retired() FROM PUBLIC;
 
 
 --

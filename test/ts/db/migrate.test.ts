@@ -75,12 +75,14 @@ describe('mana-ai migrate', () => {
   test('an upgrade replaces the earlier trigger shapes and the scalar make_offer in place, as mana_ai_owner', async () => {
     const db = await emptyDatabase();
     await migrateDatabase({ databaseUrl: db.url, logger: collector().logger, createSyncChanges: true });
-    // the shape of the first release: one statement trigger folding every INSERT in the sync
-    // transaction (tg_sync_changes__project), no row mark
+    // the shape of the releases that folded in the sync transaction: a BEFORE row mark and a statement
+    // trigger with the transition table (tg_sync_changes__mark, tg_sync_changes__project)
     await query(db.url, `set role mana_ai_owner;
       create function mana_ai_private.tg_sync_changes__project() returns trigger language plpgsql as 'begin return null; end';
+      create function mana_ai_private.tg_sync_changes__mark() returns trigger language plpgsql as 'begin return new; end';
       reset role;
-      drop trigger _500_project_mark on public.sync_changes;
+      create or replace trigger _500_project_mark before insert on public.sync_changes for each row
+        when (new.app_id = 'ai') execute function mana_ai_private.tg_sync_changes__mark();
       create or replace trigger _500_project after insert on public.sync_changes referencing new table as new_rows
         for each statement execute function mana_ai_private.tg_sync_changes__project();
       update mana_ai_private.sql_objects set sha1 = 'an-earlier-release';
@@ -93,9 +95,12 @@ describe('mana-ai migrate', () => {
       `select tgname, pg_get_triggerdef(oid) as def from pg_trigger
         where tgrelid = 'public.sync_changes'::regclass and not tgisinternal order by tgname`);
     assert.deepEqual(defs.map((d) => d.tgname), ['_500_project', '_500_project_mark']);
-    assert.match(defs[0]!.def, /FOR EACH STATEMENT WHEN \(\(?current_setting\('mana_ai\.capture_pending'.*tg_sync_changes__capture\(\)/,
-      'the capture runs only for marked statements');
-    assert.match(defs[1]!.def, /BEFORE INSERT .* FOR EACH ROW WHEN/, 'the mark is a filtered row trigger');
+    assert.match(defs[0]!.def, /AFTER INSERT ON public\.sync_changes FOR EACH ROW WHEN .*tg_sync_changes__capture\(\)/,
+      'the statement trigger becomes the row capture, in place');
+    assert.match(defs[1]!.def, /WHEN \(false\) EXECUTE FUNCTION mana_ai_private\.tg_sync_changes__retired\(\)/,
+      'the mark is retired in place (dropping it needs ownership of the table)');
+    const [mark] = await query<{ f: string | null }>(db.url, `select to_regprocedure('mana_ai_private.tg_sync_changes__mark()')::text as f`);
+    assert.deepEqual(mark, { f: null }, 'the mark function is dropped');
     const [offer] = await query<{ retset: boolean }>(db.url,
       `select proretset as retset from pg_proc where oid = 'mana_ai_private.make_offer(text,text,jsonb,jsonb,timestamptz,uuid,int,text)'::regprocedure`);
     assert.deepEqual(offer, { retset: true }, 'the earlier scalar make_offer is replaced by the inlinable one');
@@ -146,6 +151,6 @@ describe('mana-ai migrate', () => {
     assert.deepEqual(policies.map((p) => p.policyname), ['server_policy'], 'no policy added or removed');
     const triggers = await query<{ tgname: string }>(db.url,
       `select tgname from pg_trigger where tgrelid = 'public.sync_changes'::regclass and not tgisinternal order by tgname`);
-    assert.deepEqual(triggers.map((r) => r.tgname), ['_500_project', '_500_project_mark'], 'only the projection triggers are added');
+    assert.deepEqual(triggers.map((r) => r.tgname), ['_500_project'], 'only the capture trigger is added');
   });
 });

@@ -2,7 +2,7 @@
 -- agent rows; what mana_ai.fold() then projects, ignores and quarantines; bad data never fails the sync
 -- server's INSERT. (tests.sync folds after each insert, as a listener does right after the commit.)
 begin;
-select plan(50);
+select plan(48);
 
 select tests.freeze_time('2026-06-01 12:00:00+00');
 
@@ -159,37 +159,35 @@ insert into public.sync_changes (app_id, table_name, record_id, user_id, op, dat
 select app, tbl, 'n' || g, 'u5', 'insert', '{"title":"x"}', '{}', 'd'
   from generate_series(1, 50) g, (values ('notes', 'notes'), ('todo', 'tasks'), ('ai', 'aiOther')) a(app, tbl);
 select is((select coalesce(sum(calls), 0)::int from pg_stat_xact_user_functions
-            where funcname in ('tg_sync_changes__mark', 'tg_sync_changes__capture')), 0,
+            where funcname in ('tg_sync_changes__capture', 'tg_sync_changes__retired')), 0,
           'a statement without ai mission/agent rows calls neither trigger function');
 insert into public.sync_changes (app_id, table_name, record_id, user_id, op, data, field_timestamps, client_id)
 select case when g % 10 = 0 then 'ai' else 'notes' end, case when g % 10 = 0 then 'aiMissions' else 'notes' end,
        'mix' || g, 'u5', 'insert', '{"state":"active","cadence":{"kind":"manual"}}', '{}', 'd'
   from generate_series(1, 100) g;
 select is((select string_agg(format('%s:%s', funcname, calls), ' ' order by funcname::text) from pg_stat_xact_user_functions
-            where funcname::text in ('tg_sync_changes__mark', 'tg_sync_changes__capture')),
-          'tg_sync_changes__capture:1 tg_sync_changes__mark:1',
-          'a mixed statement marks itself once (first ai row) and captures once');
+            where funcname::text in ('tg_sync_changes__capture', 'tg_sync_changes__retired')),
+          'tg_sync_changes__capture:10',
+          'a mixed statement calls the capture for its 10 ai rows only (no transition table, no mark)');
 select is((select count(*)::int from mana_ai_private.captured where user_id = 'u5'), 10,
           'its ai rows are captured, wherever they are in the statement');
-select is(current_setting('mana_ai.capture_pending', true), '', 'the mark is cleared by the capture');
 select is((mana_ai.fold() ->> 'rows')::int, 10, 'and folded');
 
--- the mark goes back with a failed statement -----------------------------------------------------
+-- a statement the log rejects leaves nothing ------------------------------------------------------
 savepoint before_failure;
 select throws_ok($$
   insert into public.sync_changes (app_id, table_name, record_id, user_id, op, data, field_timestamps, client_id)
   values ('ai', 'aiMissions', 'f1', 'u5', 'insert', '{}', '{}', 'd'), ('ai', 'aiMissions', 'f2', 'u5', 'bogus-op', '{}', '{}', 'd')
 $$, '23514', null, 'a statement the log itself rejects fails as before');
 rollback to savepoint before_failure;
-select is(current_setting('mana_ai.capture_pending', true), '', 'and leaves no mark behind');
-select is((select count(*)::int from mana_ai_private.captured), 0, 'nor a queue row');
+select is((select count(*)::int from mana_ai_private.captured), 0, 'and leaves no queue row behind');
 
 -- an earlier unconditional trigger of the same name is replaced in place ------------------------
-select is((select count(*)::int from pg_trigger where tgrelid = 'public.sync_changes'::regclass and tgname like '\_500\_project%'), 2,
-          'two triggers: the row mark and the statement capture');
-select ok((select pg_get_triggerdef(oid) ~ 'WHEN \(\(?current_setting' from pg_trigger
+select is((select count(*)::int from pg_trigger where tgrelid = 'public.sync_changes'::regclass and tgname like '\_500\_project%'), 1,
+          'one trigger on a fresh install');
+select ok((select pg_get_triggerdef(oid) ~ 'AFTER INSERT .* FOR EACH ROW WHEN \(\(\(new.app_id = ''ai''' from pg_trigger
             where tgrelid = 'public.sync_changes'::regclass and tgname = '_500_project'),
-          'the statement trigger runs only for marked statements');
+          'an AFTER row trigger filtered by WHEN to ai rows, without a transition table');
 select ok((select pg_get_triggerdef(oid) ~ 'tg_sync_changes__capture' from pg_trigger
             where tgrelid = 'public.sync_changes'::regclass and tgname = '_500_project'),
           'and calls the capture, not the former in-transaction fold');
