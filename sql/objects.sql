@@ -3,6 +3,7 @@
 
 -- helpers
 \ir mana_ai_private/functions/now.sql
+\ir mana_ai_private/functions/user_scope.sql
 \ir mana_ai_private/functions/set_timezone.sql
 \ir mana_ai_private/functions/parse_stamp.sql
 \ir mana_ai_private/functions/to_iso.sql

@@ -798,8 +798,8 @@ begin
       hint = 'Pass the verified JWT subject.';
   end if;
 
-  v_prev := current_setting('app.current_user_id', true);
-  perform set_config('app.current_user_id', p_user_id, true);
+  v_prev := mana_ai_private.user_scope();
+  perform mana_ai_private.set_user_scope(p_user_id);
   return query
     select a.id, a.mission_id, a.iteration_id, a.table_name, a.record_id, a.status, a.reason, a.ts
       from mana_ai.decrypt_audit a
@@ -807,7 +807,7 @@ begin
        and (p_mission_id is null or a.mission_id = p_mission_id)
      order by a.ts desc, a.id desc
      limit v_limit;
-  perform set_config('app.current_user_id', coalesce(v_prev, ''), true);
+  perform mana_ai_private.set_user_scope(v_prev);
 end
 $$;
 
@@ -965,12 +965,12 @@ begin
       hint = 'The lease was lost; stop working on this run.';
   end if;
 
-  v_prev := current_setting('app.current_user_id', true);
-  perform set_config('app.current_user_id', v_run.user_id, true);
+  v_prev := mana_ai_private.user_scope();
+  perform mana_ai_private.set_user_scope(v_run.user_id);
   insert into mana_ai.decrypt_audit (user_id, mission_id, iteration_id, table_name, record_id, status, reason)
   values (v_run.user_id, v_run.mission_id, p_iteration_id, p_table_name, p_record_id, p_status, p_reason)
   returning id into v_id;
-  perform set_config('app.current_user_id', coalesce(v_prev, ''), true);
+  perform mana_ai_private.set_user_scope(v_prev);
   return v_id;
 end
 $$;
@@ -1092,11 +1092,11 @@ begin
   get diagnostics v_tokens = row_count;
 
   -- No WHERE: the retention policies are the filter (see the header).
-  v_prev := current_setting('app.current_user_id', true);
-  perform set_config('app.current_user_id', '', true);
+  v_prev := mana_ai_private.user_scope();
+  perform mana_ai_private.set_user_scope('');
   delete from mana_ai.decrypt_audit;
   get diagnostics v_audit = row_count;
-  perform set_config('app.current_user_id', coalesce(v_prev, ''), true);
+  perform mana_ai_private.set_user_scope(v_prev);
 
   if not exists (select from pg_catalog.pg_extension e where e.extname = 'pg_cron') then
     v_cron_skipped := 'no-pg-cron';
@@ -1276,7 +1276,7 @@ CREATE FUNCTION mana_ai_private.adopt_reference_tables() RETURNS jsonb
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-  v_prev text := current_setting('app.current_user_id', true);
+  v_prev text := mana_ai_private.user_scope();
   v_user text;
   v_audit bigint := 0;
   v_usage bigint := 0;
@@ -1302,7 +1302,7 @@ begin
 
   if to_regclass('mana_ai_takeover.decrypt_audit') is not null then
     for v_user in select distinct a.user_id from mana_ai_takeover.decrypt_audit a loop
-      perform set_config('app.current_user_id', v_user, true);
+      perform mana_ai_private.set_user_scope(v_user);
       insert into mana_ai.decrypt_audit (id, user_id, mission_id, iteration_id, table_name, record_id, status, reason, ts)
       select a.id, a.user_id, a.mission_id, a.iteration_id, a.table_name, a.record_id, a.status, a.reason, a.ts
         from mana_ai_takeover.decrypt_audit a
@@ -1311,7 +1311,7 @@ begin
       get diagnostics v_n = row_count;
       v_audit := v_audit + v_n;
     end loop;
-    perform set_config('app.current_user_id', coalesce(v_prev, ''), true);
+    perform mana_ai_private.set_user_scope(v_prev);
     select max(a.id) into v_max from mana_ai_takeover.decrypt_audit a;
     if v_max is not null then
       perform setval('mana_ai.decrypt_audit_id_seq', greatest(v_max, (select s.last_value from mana_ai.decrypt_audit_id_seq s)));
@@ -2563,7 +2563,7 @@ CREATE FUNCTION mana_ai_private.fold_changes(p_change_ids uuid[], p_user_ids tex
     SET jit TO 'off'
     AS $$
 declare
-  v_prev text := current_setting('app.current_user_id', true);
+  v_prev text := mana_ai_private.user_scope();
   v_groups mana_ai_private.record_changes[];
 begin
   select array_agg(row(g.user_id, g.table_name, g.record_id, g.offers)::mana_ai_private.record_changes
@@ -2581,7 +2581,7 @@ begin
                                                      n.id, n.schema_version, n.record_id) o
        group by n.user_id, n.table_name, n.record_id
     ) g;
-  perform set_config('app.current_user_id', coalesce(v_prev, ''), true);
+  perform mana_ai_private.set_user_scope(v_prev);
   if v_groups is null then
     return '{}';
   end if;
@@ -3323,7 +3323,7 @@ CREATE FUNCTION mana_ai_private.rebuild_projections(p_user_ids text[] DEFAULT NU
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-  v_prev text := current_setting('app.current_user_id', true);
+  v_prev text := mana_ai_private.user_scope();
   v_tz text := (select s.timezone from mana_ai_private.settings s);
   v_user text;
   v_users int := 0;
@@ -3339,7 +3339,7 @@ begin
      order by 1
   loop
     v_users := v_users + 1;
-    perform set_config('app.current_user_id', v_user, true);
+    perform mana_ai_private.set_user_scope(v_user);
     with src as (
       select c.table_name, c.record_id,
              mana_ai_private.fold_agg(o order by c.created_at, c.id) as st,
@@ -3389,7 +3389,7 @@ begin
                         where c.user_id = v_user and c.app_id = 'ai' and c.table_name = p.table_name and c.record_id = p.record_id);
     v_orphans := v_orphans + v_c;
   end loop;
-  perform set_config('app.current_user_id', coalesce(v_prev, ''), true);
+  perform mana_ai_private.set_user_scope(v_prev);
   return jsonb_build_object('users', v_users, 'records', v_records, 'changed', v_changed, 'orphans', v_orphans);
 end
 $$;
@@ -3435,15 +3435,15 @@ CREATE FUNCTION mana_ai_private.record_json(p_user_id text, p_table_name text, p
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-  v_prev text := current_setting('app.current_user_id', true);
+  v_prev text := mana_ai_private.user_scope();
   v_record jsonb;
 begin
-  perform set_config('app.current_user_id', p_user_id, true);
+  perform mana_ai_private.set_user_scope(p_user_id);
   select mana_ai_private.materialize(p.record_id, row(p.present, p.fields, p.vals, p.updated_at_us, p.deleted_at_us)::mana_ai_private.fold_state)
     into v_record
     from mana_ai_private.projections p
    where p.user_id = p_user_id and p.table_name = p_table_name and p.record_id = p_record_id;
-  perform set_config('app.current_user_id', coalesce(v_prev, ''), true);
+  perform mana_ai_private.set_user_scope(v_prev);
   return v_record;
 end
 $$;
@@ -3498,16 +3498,16 @@ CREATE FUNCTION mana_ai_private.replay_record(p_user_id text, p_app_id text, p_t
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-  v_prev text := current_setting('app.current_user_id', true);
+  v_prev text := mana_ai_private.user_scope();
   v_state mana_ai_private.fold_state := mana_ai_private.replay_state(p_user_id, p_app_id, p_table_name, p_record_id);
   v_record jsonb;
 begin
   if not v_state.present or mana_ai_private.js_truthy(v_state.vals -> 'deletedAt') then
     return null;
   end if;
-  perform set_config('app.current_user_id', p_user_id, true);
+  perform mana_ai_private.set_user_scope(p_user_id);
   v_record := mana_ai_private.materialize(p_record_id, v_state);
-  perform set_config('app.current_user_id', coalesce(v_prev, ''), true);
+  perform mana_ai_private.set_user_scope(v_prev);
   return v_record;
 end
 $$;
@@ -3533,13 +3533,13 @@ CREATE FUNCTION mana_ai_private.replay_state(p_user_id text, p_app_id text, p_ta
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-  v_prev text := current_setting('app.current_user_id', true);
+  v_prev text := mana_ai_private.user_scope();
   v_state mana_ai_private.fold_state;
 begin
   if coalesce(p_user_id, '') = '' then
     raise exception using errcode = 'MA010', message = 'replay needs a user id';
   end if;
-  perform set_config('app.current_user_id', p_user_id, true);
+  perform mana_ai_private.set_user_scope(p_user_id);
   -- (assigned, not SELECT INTO: INTO would spread a composite result over the variable's fields)
   v_state := (
     select mana_ai_private.fold_agg(o order by c.created_at, c.id)
@@ -3547,7 +3547,7 @@ begin
      cross join lateral mana_ai_private.make_offer(c.table_name, c.op, c.data, c.field_timestamps, c.created_at, c.id,
                                                    c.schema_version, c.record_id) o
      where c.user_id = p_user_id and c.app_id = p_app_id and c.table_name = p_table_name and c.record_id = p_record_id);
-  perform set_config('app.current_user_id', coalesce(v_prev, ''), true);
+  perform mana_ai_private.set_user_scope(v_prev);
   return coalesce(v_state, row(false, '{}', '{}', null, null)::mana_ai_private.fold_state);
 end
 $$;
@@ -3639,6 +3639,26 @@ ALTER FUNCTION mana_ai_private.set_timezone(p_timezone text) OWNER TO mana_ai_ow
 COMMENT ON FUNCTION mana_ai_private.set_timezone(p_timezone text) IS 'Set the zone for daily/weekly/cron slots (MANA_AI_TIMEZONE).
 
 Raises MA001 for a zone PostgreSQL does not know.';
+
+
+--
+-- Name: set_user_scope(text); Type: FUNCTION; Schema: mana_ai_private; Owner: mana_ai_owner
+--
+
+CREATE FUNCTION mana_ai_private.set_user_scope(p_user_id text) RETURNS text
+    LANGUAGE sql
+    AS $$
+  select pg_catalog.set_config('app.current_user_id', coalesce(p_user_id, ''), true)
+$$;
+
+
+ALTER FUNCTION mana_ai_private.set_user_scope(p_user_id text) OWNER TO mana_ai_owner;
+
+--
+-- Name: FUNCTION set_user_scope(p_user_id text); Type: COMMENT; Schema: mana_ai_private; Owner: mana_ai_owner
+--
+
+COMMENT ON FUNCTION mana_ai_private.set_user_scope(p_user_id text) IS 'Switch the transaction''s RLS scope to p_user_id (NULL = none); returns the new scope.';
 
 
 --
@@ -3909,7 +3929,7 @@ CREATE FUNCTION mana_ai_private.user_changes(p_user_id text, p_change_ids uuid[]
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 begin
-  perform set_config('app.current_user_id', p_user_id, true);
+  perform mana_ai_private.set_user_scope(p_user_id);
   return query
     select c.*
       from public.sync_changes c
@@ -3926,6 +3946,26 @@ ALTER FUNCTION mana_ai_private.user_changes(p_user_id text, p_change_ids uuid[])
 --
 
 COMMENT ON FUNCTION mana_ai_private.user_changes(p_user_id text, p_change_ids uuid[]) IS 'The given ai mission/agent sync_changes rows of one user, read under that user''s RLS scope (left set for the caller to restore).';
+
+
+--
+-- Name: user_scope(); Type: FUNCTION; Schema: mana_ai_private; Owner: mana_ai_owner
+--
+
+CREATE FUNCTION mana_ai_private.user_scope() RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+  select pg_catalog.current_setting('app.current_user_id', true)
+$$;
+
+
+ALTER FUNCTION mana_ai_private.user_scope() OWNER TO mana_ai_owner;
+
+--
+-- Name: FUNCTION user_scope(); Type: COMMENT; Schema: mana_ai_private; Owner: mana_ai_owner
+--
+
+COMMENT ON FUNCTION mana_ai_private.user_scope() IS 'The user the current transaction''s RLS scope names (app.current_user_id), or NULL/empty when none.';
 
 
 --
@@ -4010,14 +4050,14 @@ begin
       'rationale', mana_ai_private.js_string(v_record -> 'objective'));
   end if;
 
-  v_prev := current_setting('app.current_user_id', true);
-  perform set_config('app.current_user_id', p_user_id, true);
+  v_prev := mana_ai_private.user_scope();
+  perform mana_ai_private.set_user_scope(p_user_id);
   insert into public.sync_changes (app_id, table_name, record_id, user_id, op, data, field_timestamps,
                                    client_id, schema_version, actor)
   values ('ai', 'aiMissions', p_mission_id, p_user_id, 'update', v_data, v_ft,
           'mana-ai-runner', 1, v_actor)
   returning id, created_at into v_change_id, v_created_at;
-  perform set_config('app.current_user_id', coalesce(v_prev, ''), true);
+  perform mana_ai_private.set_user_scope(v_prev);
   -- the capture trigger queued the row; fold it now, so the mission is current (and no longer due)
   -- when this transaction commits
   -- straight from the values in hand: no read-back from the log (only this transaction can see the
@@ -6518,6 +6558,13 @@ REVOKE ALL ON FUNCTION mana_ai_private.set_timezone(p_timezone text) FROM PUBLIC
 
 
 --
+-- Name: FUNCTION set_user_scope(p_user_id text); Type: ACL; Schema: mana_ai_private; Owner: mana_ai_owner
+--
+
+REVOKE ALL ON FUNCTION mana_ai_private.set_user_scope(p_user_id text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION stamp_us(p_value jsonb); Type: ACL; Schema: mana_ai_private; Owner: mana_ai_owner
 --
 
@@ -6592,6 +6639,13 @@ GRANT SELECT,INSERT,TRIGGER ON TABLE public.sync_changes TO mana_ai_owner;
 --
 
 REVOKE ALL ON FUNCTION mana_ai_private.user_changes(p_user_id text, p_change_ids uuid[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION user_scope(); Type: ACL; Schema: mana_ai_private; Owner: mana_ai_owner
+--
+
+REVOKE ALL ON FUNCTION mana_ai_private.user_scope() FROM PUBLIC;
 
 
 --

@@ -32,8 +32,8 @@ begin
       hint = 'Pass the verified JWT subject.';
   end if;
 
-  v_prev := current_setting('app.current_user_id', true);
-  perform set_config('app.current_user_id', p_user_id, true);
+  v_prev := mana_ai_private.user_scope();
+  perform mana_ai_private.set_user_scope(p_user_id);
   return query
     select a.id, a.mission_id, a.iteration_id, a.table_name, a.record_id, a.status, a.reason, a.ts
       from mana_ai.decrypt_audit a
@@ -41,7 +41,7 @@ begin
        and (p_mission_id is null or a.mission_id = p_mission_id)
      order by a.ts desc, a.id desc
      limit v_limit;
-  perform set_config('app.current_user_id', coalesce(v_prev, ''), true);
+  perform mana_ai_private.set_user_scope(v_prev);
 end
 $$;
 revoke all on function mana_ai.read_decrypt_audit(text, text, int) from public;

@@ -66,12 +66,12 @@ begin
       hint = 'The lease was lost; stop working on this run.';
   end if;
 
-  v_prev := current_setting('app.current_user_id', true);
-  perform set_config('app.current_user_id', v_run.user_id, true);
+  v_prev := mana_ai_private.user_scope();
+  perform mana_ai_private.set_user_scope(v_run.user_id);
   insert into mana_ai.decrypt_audit (user_id, mission_id, iteration_id, table_name, record_id, status, reason)
   values (v_run.user_id, v_run.mission_id, p_iteration_id, p_table_name, p_record_id, p_status, p_reason)
   returning id into v_id;
-  perform set_config('app.current_user_id', coalesce(v_prev, ''), true);
+  perform mana_ai_private.set_user_scope(v_prev);
   return v_id;
 end
 $$;

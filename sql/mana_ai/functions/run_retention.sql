@@ -52,11 +52,11 @@ begin
   get diagnostics v_tokens = row_count;
 
   -- No WHERE: the retention policies are the filter (see the header).
-  v_prev := current_setting('app.current_user_id', true);
-  perform set_config('app.current_user_id', '', true);
+  v_prev := mana_ai_private.user_scope();
+  perform mana_ai_private.set_user_scope('');
   delete from mana_ai.decrypt_audit;
   get diagnostics v_audit = row_count;
-  perform set_config('app.current_user_id', coalesce(v_prev, ''), true);
+  perform mana_ai_private.set_user_scope(v_prev);
 
   if not exists (select from pg_catalog.pg_extension e where e.extname = 'pg_cron') then
     v_cron_skipped := 'no-pg-cron';

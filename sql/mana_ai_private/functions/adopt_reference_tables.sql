@@ -23,7 +23,7 @@ create or replace function mana_ai_private.adopt_reference_tables()
   set search_path = pg_catalog, pg_temp
 as $$
 declare
-  v_prev text := current_setting('app.current_user_id', true);
+  v_prev text := mana_ai_private.user_scope();
   v_user text;
   v_audit bigint := 0;
   v_usage bigint := 0;
@@ -49,7 +49,7 @@ begin
 
   if to_regclass('mana_ai_takeover.decrypt_audit') is not null then
     for v_user in select distinct a.user_id from mana_ai_takeover.decrypt_audit a loop
-      perform set_config('app.current_user_id', v_user, true);
+      perform mana_ai_private.set_user_scope(v_user);
       insert into mana_ai.decrypt_audit (id, user_id, mission_id, iteration_id, table_name, record_id, status, reason, ts)
       select a.id, a.user_id, a.mission_id, a.iteration_id, a.table_name, a.record_id, a.status, a.reason, a.ts
         from mana_ai_takeover.decrypt_audit a
@@ -58,7 +58,7 @@ begin
       get diagnostics v_n = row_count;
       v_audit := v_audit + v_n;
     end loop;
-    perform set_config('app.current_user_id', coalesce(v_prev, ''), true);
+    perform mana_ai_private.set_user_scope(v_prev);
     select max(a.id) into v_max from mana_ai_takeover.decrypt_audit a;
     if v_max is not null then
       perform setval('mana_ai.decrypt_audit_id_seq', greatest(v_max, (select s.last_value from mana_ai.decrypt_audit_id_seq s)));

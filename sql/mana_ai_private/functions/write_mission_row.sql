@@ -100,14 +100,14 @@ begin
       'rationale', mana_ai_private.js_string(v_record -> 'objective'));
   end if;
 
-  v_prev := current_setting('app.current_user_id', true);
-  perform set_config('app.current_user_id', p_user_id, true);
+  v_prev := mana_ai_private.user_scope();
+  perform mana_ai_private.set_user_scope(p_user_id);
   insert into public.sync_changes (app_id, table_name, record_id, user_id, op, data, field_timestamps,
                                    client_id, schema_version, actor)
   values ('ai', 'aiMissions', p_mission_id, p_user_id, 'update', v_data, v_ft,
           'mana-ai-runner', 1, v_actor)
   returning id, created_at into v_change_id, v_created_at;
-  perform set_config('app.current_user_id', coalesce(v_prev, ''), true);
+  perform mana_ai_private.set_user_scope(v_prev);
   -- the capture trigger queued the row; fold it now, so the mission is current (and no longer due)
   -- when this transaction commits
   -- straight from the values in hand: no read-back from the log (only this transaction can see the

@@ -18,7 +18,7 @@ create or replace function mana_ai_private.fold_changes(p_change_ids uuid[], p_u
   set jit = off
 as $$
 declare
-  v_prev text := current_setting('app.current_user_id', true);
+  v_prev text := mana_ai_private.user_scope();
   v_groups mana_ai_private.record_changes[];
 begin
   select array_agg(row(g.user_id, g.table_name, g.record_id, g.offers)::mana_ai_private.record_changes
@@ -36,7 +36,7 @@ begin
                                                      n.id, n.schema_version, n.record_id) o
        group by n.user_id, n.table_name, n.record_id
     ) g;
-  perform set_config('app.current_user_id', coalesce(v_prev, ''), true);
+  perform mana_ai_private.set_user_scope(v_prev);
   if v_groups is null then
     return '{}';
   end if;

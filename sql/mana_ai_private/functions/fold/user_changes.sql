@@ -12,7 +12,7 @@ create or replace function mana_ai_private.user_changes(p_user_id text, p_change
   set plan_cache_mode = force_generic_plan
 as $$
 begin
-  perform set_config('app.current_user_id', p_user_id, true);
+  perform mana_ai_private.set_user_scope(p_user_id);
   return query
     select c.*
       from public.sync_changes c

@@ -11,7 +11,7 @@ create or replace function mana_ai_private.rebuild_projections(p_user_ids text[]
   set search_path = pg_catalog, pg_temp
 as $$
 declare
-  v_prev text := current_setting('app.current_user_id', true);
+  v_prev text := mana_ai_private.user_scope();
   v_tz text := (select s.timezone from mana_ai_private.settings s);
   v_user text;
   v_users int := 0;
@@ -27,7 +27,7 @@ begin
      order by 1
   loop
     v_users := v_users + 1;
-    perform set_config('app.current_user_id', v_user, true);
+    perform mana_ai_private.set_user_scope(v_user);
     with src as (
       select c.table_name, c.record_id,
              mana_ai_private.fold_agg(o order by c.created_at, c.id) as st,
@@ -77,7 +77,7 @@ begin
                         where c.user_id = v_user and c.app_id = 'ai' and c.table_name = p.table_name and c.record_id = p.record_id);
     v_orphans := v_orphans + v_c;
   end loop;
-  perform set_config('app.current_user_id', coalesce(v_prev, ''), true);
+  perform mana_ai_private.set_user_scope(v_prev);
   return jsonb_build_object('users', v_users, 'records', v_records, 'changed', v_changed, 'orphans', v_orphans);
 end
 $$;

@@ -8,13 +8,13 @@ create or replace function mana_ai_private.replay_state(p_user_id text, p_app_id
   set search_path = pg_catalog, pg_temp
 as $$
 declare
-  v_prev text := current_setting('app.current_user_id', true);
+  v_prev text := mana_ai_private.user_scope();
   v_state mana_ai_private.fold_state;
 begin
   if coalesce(p_user_id, '') = '' then
     raise exception using errcode = 'MA010', message = 'replay needs a user id';
   end if;
-  perform set_config('app.current_user_id', p_user_id, true);
+  perform mana_ai_private.set_user_scope(p_user_id);
   -- (assigned, not SELECT INTO: INTO would spread a composite result over the variable's fields)
   v_state := (
     select mana_ai_private.fold_agg(o order by c.created_at, c.id)
@@ -22,7 +22,7 @@ begin
      cross join lateral mana_ai_private.make_offer(c.table_name, c.op, c.data, c.field_timestamps, c.created_at, c.id,
                                                    c.schema_version, c.record_id) o
      where c.user_id = p_user_id and c.app_id = p_app_id and c.table_name = p_table_name and c.record_id = p_record_id);
-  perform set_config('app.current_user_id', coalesce(v_prev, ''), true);
+  perform mana_ai_private.set_user_scope(v_prev);
   return coalesce(v_state, row(false, '{}', '{}', null, null)::mana_ai_private.fold_state);
 end
 $$;
@@ -35,16 +35,16 @@ create or replace function mana_ai_private.replay_record(p_user_id text, p_app_i
   set search_path = pg_catalog, pg_temp
 as $$
 declare
-  v_prev text := current_setting('app.current_user_id', true);
+  v_prev text := mana_ai_private.user_scope();
   v_state mana_ai_private.fold_state := mana_ai_private.replay_state(p_user_id, p_app_id, p_table_name, p_record_id);
   v_record jsonb;
 begin
   if not v_state.present or mana_ai_private.js_truthy(v_state.vals -> 'deletedAt') then
     return null;
   end if;
-  perform set_config('app.current_user_id', p_user_id, true);
+  perform mana_ai_private.set_user_scope(p_user_id);
   v_record := mana_ai_private.materialize(p_record_id, v_state);
-  perform set_config('app.current_user_id', coalesce(v_prev, ''), true);
+  perform mana_ai_private.set_user_scope(v_prev);
   return v_record;
 end
 $$;
@@ -57,15 +57,15 @@ create or replace function mana_ai_private.record_json(p_user_id text, p_table_n
   set search_path = pg_catalog, pg_temp
 as $$
 declare
-  v_prev text := current_setting('app.current_user_id', true);
+  v_prev text := mana_ai_private.user_scope();
   v_record jsonb;
 begin
-  perform set_config('app.current_user_id', p_user_id, true);
+  perform mana_ai_private.set_user_scope(p_user_id);
   select mana_ai_private.materialize(p.record_id, row(p.present, p.fields, p.vals, p.updated_at_us, p.deleted_at_us)::mana_ai_private.fold_state)
     into v_record
     from mana_ai_private.projections p
    where p.user_id = p_user_id and p.table_name = p_table_name and p.record_id = p_record_id;
-  perform set_config('app.current_user_id', coalesce(v_prev, ''), true);
+  perform mana_ai_private.set_user_scope(v_prev);
   return v_record;
 end
 $$;
