@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { GrantKey, KeyNotConfigured } from '../crypto/grant.js';
 import { unwrapGrant } from '../crypto/grant.js';
 import type { Calls, ClaimedRun, FailResult } from '../db/calls.js';
-import { coerceError, errorCode, LeaseLostError } from '../errors.js';
+import { coerceError, errorCode } from '../errors.js';
 import { LlmCircuitOpenError, LlmError } from '../llm/errors.js';
 import type { LlmClient } from '../llm/client.js';
 import type { Logger } from '../log.js';
@@ -18,6 +18,7 @@ import { filterToolsByPolicy } from '../planner/policy.js';
 import { DEFAULT_PROMPT_MAX_CHARS } from '../planner/input-limit.js';
 import { buildPrompt } from '../planner/prompt.js';
 import { TOOL_DEFINITIONS } from '../planner/tools.js';
+import { holdLease } from './lease.js';
 import { resolveInputs } from '../resolvers/resolve.js';
 
 /** How a run ended, from this listener's point of view. */
@@ -59,42 +60,11 @@ export async function processRun(run: ClaimedRun, deps: ProcessRunDeps): Promise
   const abort = new AbortController();
   const onShutdown = () => abort.abort(deps.signal?.reason);
   deps.signal?.addEventListener('abort', onShutdown, { once: true });
-  let leaseLost = false;
-  const loseLease = (why: string) => {
-    if (leaseLost) return;
-    leaseLost = true;
-    log.warn(`lease lost (${why}): another listener owns this run now; abandoning it`);
-    abort.abort(new Error('lease lost'));
-  };
-  /** SQL calls that need the lease: a LeaseLostError stops the run instead of being treated as data. */
-  const leased = async <T>(call: Promise<T>): Promise<T> => {
-    try {
-      return await call;
-    } catch (error) {
-      if (error instanceof LeaseLostError) loseLease(error.sqlState);
-      throw error;
-    }
-  };
-  // Once the run's final SQL call (complete, fail, release) has been sent, a heartbeat still in flight
-  // finds the run finished by that very call and gets NULL: that is our own ending, not a lost lease
-  // (and the final call is fenced by the token itself). Observed as a spurious `lost` in CI.
-  let settling = false;
-  const settle = <T>(call: () => Promise<T>): Promise<T> => {
-    settling = true;
-    return call();
-  };
-  const heartbeat = setInterval(() => {
-    if (settling) return;
-    calls.extendLease(run.run_id, run.lease_token, deps.leaseMs).then(
-      (until) => {
-        if (settling) return;
-        metrics.leaseExtensions.inc({ result: until ? 'ok' : 'lost' });
-        if (!until) loseLease('heartbeat');
-      },
-      (error) => log.warn('lease extension failed', { message: coerceError(error).message }),
-    );
-  }, deps.heartbeatMs ?? Math.max(250, Math.floor(deps.leaseMs / 3)));
-  heartbeat.unref();
+  const lease = holdLease({
+    calls, metrics, log, runId: run.run_id, token: run.lease_token, leaseMs: deps.leaseMs, heartbeatMs: deps.heartbeatMs,
+    onLost: () => abort.abort(new Error('lease lost')),
+  });
+  const { leased, settle } = lease;
 
   let planProduced = false;
   let parseFailure = false;
@@ -145,7 +115,7 @@ export async function processRun(run: ClaimedRun, deps: ProcessRunDeps): Promise
       },
     );
 
-    if (leaseLost) return { outcome: 'lease-lost', missionId };
+    if (lease.lost) return { outcome: 'lease-lost', missionId };
     const tools = filterToolsByPolicy(TOOL_DEFINITIONS, agentResolved ? agent : null);
     const prompt = buildPrompt({
       mission,
@@ -165,7 +135,7 @@ export async function processRun(run: ClaimedRun, deps: ProcessRunDeps): Promise
 
     metrics.dueToLlm.observe(Math.max(0, (Date.now() - new Date(run.became_due_at).getTime()) / 1000));
     const text = await deps.llm.complete(prompt, { signal: abort.signal, onUsage });
-    if (leaseLost) return { outcome: 'lease-lost', missionId };
+    if (lease.lost) return { outcome: 'lease-lost', missionId };
 
     const parsed = parsePlan(text, tools);
     if (!parsed.ok) {
@@ -193,7 +163,7 @@ export async function processRun(run: ClaimedRun, deps: ProcessRunDeps): Promise
     return { outcome: result.status === 'superseded' ? 'superseded' : 'stale', missionId };
   } catch (caught) {
     const error = coerceError(caught);
-    if (leaseLost) return { outcome: 'lease-lost', missionId };
+    if (lease.lost) return { outcome: 'lease-lost', missionId };
     if (error instanceof LlmCircuitOpenError || deps.signal?.aborted) {
       // An outage or a shutdown is not this run's fault: hand the slot back without using an attempt.
       await settle(() => calls.releaseRun(run.run_id, run.lease_token, error.message)).catch((e) =>
@@ -212,7 +182,7 @@ export async function processRun(run: ClaimedRun, deps: ProcessRunDeps): Promise
       return { outcome: 'failed', missionId, parseFailure, planProduced, message: error.message };
     }
   } finally {
-    clearInterval(heartbeat);
+    lease.stop();
     deps.signal?.removeEventListener('abort', onShutdown);
   }
 }
