@@ -59,6 +59,7 @@
 \ir mana_ai_private/functions/fold/fold_mission.sql
 \ir mana_ai_private/functions/fold/backfill_capture.sql
 \ir mana_ai/functions/fold.sql
+\ir mana_ai/views/v_capture_backlog.sql
 
 -- decrypt audit and retention
 \ir mana_ai/functions/record_decrypt_audit.sql
@@ -101,7 +102,6 @@
 \ir mana_ai/views/v_agent_load.sql
 \ir mana_ai/views/v_token_budget.sql
 \ir mana_ai/views/v_quarantine.sql
-\ir mana_ai/views/v_capture_backlog.sql
 \ir mana_ai/functions/explain_mission.sql
 \ir mana_ai/functions/read_status.sql
 

@@ -757,12 +757,11 @@ CREATE FUNCTION mana_ai.read_counters() RETURNS TABLE(name text, value bigint)
           union all
           select d.name, d.delta from mana_ai_private.counter_deltas d
           union all
-          select b.name, b.value
-            from (select count(*) as n, min(q.captured_at) as oldest from mana_ai_private.captured q) c
+          select g.name, g.value
+            from mana_ai.v_capture_backlog b
            cross join lateral (values
-             ('capture_backlog_rows', c.n),
-             ('capture_backlog_oldest_age_ms',
-              coalesce((extract(epoch from mana_ai_private.now() - c.oldest) * 1000)::bigint, 0))) b(name, value)) x
+             ('capture_backlog_rows', b.rows),
+             ('capture_backlog_oldest_age_ms', (b.oldest_age_seconds * 1000)::bigint)) g(name, value)) x
    group by x.name
    order by x.name
 $$;
@@ -890,11 +889,11 @@ begin
     from mana_ai_private.tick_state t;
 
   select jsonb_build_object(
-           'rows', count(*),
-           'oldestCapturedAt', mana_ai_private.to_iso(min(c.captured_at)),
-           'oldestAgeSeconds', coalesce(round(extract(epoch from v_now - min(c.captured_at)), 3), 0))
+           'rows', b.rows,
+           'oldestCapturedAt', mana_ai_private.to_iso(b.oldest_captured_at),
+           'oldestAgeSeconds', round(b.oldest_age_seconds::numeric, 3))
     into v_capture
-    from mana_ai_private.captured c;
+    from mana_ai.v_capture_backlog b;
 
   return jsonb_build_object(
     'now', mana_ai_private.to_iso(v_now),
@@ -2695,10 +2694,10 @@ COMMENT ON FUNCTION mana_ai_private.fold_open_runs(p_lookahead bigint, p_now tim
 
 
 --
--- Name: fold_records(text[], text[], text[], timestamp with time zone, boolean, uuid); Type: FUNCTION; Schema: mana_ai_private; Owner: mana_ai_owner
+-- Name: fold_records(text[], text[], text[], timestamp with time zone, boolean); Type: FUNCTION; Schema: mana_ai_private; Owner: mana_ai_owner
 --
 
-CREATE FUNCTION mana_ai_private.fold_records(p_user_ids text[], p_table_names text[], p_record_ids text[], p_now timestamp with time zone, p_wait boolean DEFAULT true, p_change_id uuid DEFAULT NULL::uuid) RETURNS integer
+CREATE FUNCTION mana_ai_private.fold_records(p_user_ids text[], p_table_names text[], p_record_ids text[], p_now timestamp with time zone, p_wait boolean DEFAULT true) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET plan_cache_mode TO 'force_generic_plan'
@@ -2720,7 +2719,6 @@ begin
     with d as (
       delete from mana_ai_private.captured c
        where c.record_hash = any (v_hashes)
-         and (p_change_id is null or c.change_id = p_change_id)
       returning c.change_id, c.user_id
     )
     select array_agg(d.change_id), array_agg(d.user_id), count(*)::int into v_ids, v_users, v_rows from d;
@@ -2729,7 +2727,6 @@ begin
       select q.seq
         from mana_ai_private.captured q
        where q.record_hash = any (v_hashes)
-         and (p_change_id is null or q.change_id = p_change_id)
          for update skip locked
     ), d as (
       delete from mana_ai_private.captured c
@@ -2747,13 +2744,13 @@ end
 $$;
 
 
-ALTER FUNCTION mana_ai_private.fold_records(p_user_ids text[], p_table_names text[], p_record_ids text[], p_now timestamp with time zone, p_wait boolean, p_change_id uuid) OWNER TO mana_ai_owner;
+ALTER FUNCTION mana_ai_private.fold_records(p_user_ids text[], p_table_names text[], p_record_ids text[], p_now timestamp with time zone, p_wait boolean) OWNER TO mana_ai_owner;
 
 --
--- Name: FUNCTION fold_records(p_user_ids text[], p_table_names text[], p_record_ids text[], p_now timestamp with time zone, p_wait boolean, p_change_id uuid); Type: COMMENT; Schema: mana_ai_private; Owner: mana_ai_owner
+-- Name: FUNCTION fold_records(p_user_ids text[], p_table_names text[], p_record_ids text[], p_now timestamp with time zone, p_wait boolean); Type: COMMENT; Schema: mana_ai_private; Owner: mana_ai_owner
 --
 
-COMMENT ON FUNCTION mana_ai_private.fold_records(p_user_ids text[], p_table_names text[], p_record_ids text[], p_now timestamp with time zone, p_wait boolean, p_change_id uuid) IS 'Fold the pending captured rows of the given records now; p_wait: wait for rows another folder holds (only before any projection row is locked), else skip them; p_change_id: only that row.
+COMMENT ON FUNCTION mana_ai_private.fold_records(p_user_ids text[], p_table_names text[], p_record_ids text[], p_now timestamp with time zone, p_wait boolean) IS 'Fold the pending captured rows of the given records now; p_wait: wait for rows another folder holds (only before any projection row is locked), else skip them.
 
 Returns the number of queue rows folded.';
 
@@ -6411,10 +6408,10 @@ REVOKE ALL ON FUNCTION mana_ai_private.fold_open_runs(p_lookahead bigint, p_now 
 
 
 --
--- Name: FUNCTION fold_records(p_user_ids text[], p_table_names text[], p_record_ids text[], p_now timestamp with time zone, p_wait boolean, p_change_id uuid); Type: ACL; Schema: mana_ai_private; Owner: mana_ai_owner
+-- Name: FUNCTION fold_records(p_user_ids text[], p_table_names text[], p_record_ids text[], p_now timestamp with time zone, p_wait boolean); Type: ACL; Schema: mana_ai_private; Owner: mana_ai_owner
 --
 
-REVOKE ALL ON FUNCTION mana_ai_private.fold_records(p_user_ids text[], p_table_names text[], p_record_ids text[], p_now timestamp with time zone, p_wait boolean, p_change_id uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION mana_ai_private.fold_records(p_user_ids text[], p_table_names text[], p_record_ids text[], p_now timestamp with time zone, p_wait boolean) FROM PUBLIC;
 
 
 --

@@ -3,7 +3,7 @@
 -- Names: snapshots_new, snapshots_updated, snapshot_rows_applied (projection trigger),
 -- agent_decisions:skipped-paused / :skipped-archived / :skipped-concurrency (tick), and any other
 -- name a writer appends with count_many (fold_rows: captured rows folded, by fold() and tick()).
--- Two gauges of the capture queue ride along (docs/architecture.md, "Capture, then fold"), read now:
+-- Two gauges of the capture queue ride along (docs/architecture.md §3), read from v_capture_backlog:
 -- capture_backlog_rows (captured, not yet folded) and capture_backlog_oldest_age_ms (age of the
 -- oldest at mana_ai_private.now(); 0 when empty). One read per scrape for everything.
 -- Test: test/sql/mana_ai/functions/read_counters.sql
@@ -18,12 +18,11 @@ as $$
           union all
           select d.name, d.delta from mana_ai_private.counter_deltas d
           union all
-          select b.name, b.value
-            from (select count(*) as n, min(q.captured_at) as oldest from mana_ai_private.captured q) c
+          select g.name, g.value
+            from mana_ai.v_capture_backlog b
            cross join lateral (values
-             ('capture_backlog_rows', c.n),
-             ('capture_backlog_oldest_age_ms',
-              coalesce((extract(epoch from mana_ai_private.now() - c.oldest) * 1000)::bigint, 0))) b(name, value)) x
+             ('capture_backlog_rows', b.rows),
+             ('capture_backlog_oldest_age_ms', (b.oldest_age_seconds * 1000)::bigint)) g(name, value)) x
    group by x.name
    order by x.name
 $$;

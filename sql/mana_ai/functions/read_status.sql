@@ -77,11 +77,11 @@ begin
     from mana_ai_private.tick_state t;
 
   select jsonb_build_object(
-           'rows', count(*),
-           'oldestCapturedAt', mana_ai_private.to_iso(min(c.captured_at)),
-           'oldestAgeSeconds', coalesce(round(extract(epoch from v_now - min(c.captured_at)), 3), 0))
+           'rows', b.rows,
+           'oldestCapturedAt', mana_ai_private.to_iso(b.oldest_captured_at),
+           'oldestAgeSeconds', round(b.oldest_age_seconds::numeric, 3))
     into v_capture
-    from mana_ai_private.captured c;
+    from mana_ai.v_capture_backlog b;
 
   return jsonb_build_object(
     'now', mana_ai_private.to_iso(v_now),

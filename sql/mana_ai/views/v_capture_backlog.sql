@@ -2,6 +2,8 @@
 -- instant and its age. Normally 0 rows / age 0: the listener folds within a second of a commit, pg_cron's
 -- tick() every minute where no listener runs. A growing age means no folder is running, or folding
 -- fails (see the listener's log, or run `select mana_ai.fold()` by hand). Alert: ManaAiCaptureBacklogOld.
+-- The one query of the backlog: read_counters() (the listener's /metrics) and read_status() (`mana-ai
+-- status`) read it too.
 -- Why security_invoker: see v_missions.sql. Owned by mana_ai_owner; not granted to mana_ai_runner (the
 -- listener reads the same numbers through mana_ai.read_counters() for /metrics).
 -- Test: test/sql/mana_ai/views/v_capture_backlog.sql

@@ -7,12 +7,13 @@
 --                   while holding a projection row could close a cycle (a deadlock).
 --   p_wait = false: skips rows another folder holds (that folder is folding them right now). For calls
 --                   made after the transaction locked projection rows.
---   p_change_id:    only that one row (a row the caller inserted itself: nobody else can hold it).
 -- An empty queue costs one probe. Returns the number of queue rows folded.
 -- Test: test/sql/mana_ai_private/functions/fold/fold.sql
+-- (a former signature with a p_change_id filter: write_mission_row folds its own row itself now)
+drop function if exists mana_ai_private.fold_records(text[], text[], text[], timestamptz, boolean, uuid);
 create or replace function mana_ai_private.fold_records(
   p_user_ids text[], p_table_names text[], p_record_ids text[], p_now timestamptz,
-  p_wait boolean default true, p_change_id uuid default null)
+  p_wait boolean default true)
   returns int
   language plpgsql volatile
   set search_path = pg_catalog, pg_temp
@@ -35,7 +36,6 @@ begin
     with d as (
       delete from mana_ai_private.captured c
        where c.record_hash = any (v_hashes)
-         and (p_change_id is null or c.change_id = p_change_id)
       returning c.change_id, c.user_id
     )
     select array_agg(d.change_id), array_agg(d.user_id), count(*)::int into v_ids, v_users, v_rows from d;
@@ -44,7 +44,6 @@ begin
       select q.seq
         from mana_ai_private.captured q
        where q.record_hash = any (v_hashes)
-         and (p_change_id is null or q.change_id = p_change_id)
          for update skip locked
     ), d as (
       delete from mana_ai_private.captured c
@@ -60,6 +59,6 @@ begin
   return v_rows;
 end
 $$;
-revoke all on function mana_ai_private.fold_records(text[], text[], text[], timestamptz, boolean, uuid) from public;
-comment on function mana_ai_private.fold_records(text[], text[], text[], timestamptz, boolean, uuid) is
-  E'Fold the pending captured rows of the given records now; p_wait: wait for rows another folder holds (only before any projection row is locked), else skip them; p_change_id: only that row.\n\nReturns the number of queue rows folded.';
+revoke all on function mana_ai_private.fold_records(text[], text[], text[], timestamptz, boolean) from public;
+comment on function mana_ai_private.fold_records(text[], text[], text[], timestamptz, boolean) is
+  E'Fold the pending captured rows of the given records now; p_wait: wait for rows another folder holds (only before any projection row is locked), else skip them.\n\nReturns the number of queue rows folded.';

@@ -29,15 +29,13 @@ select is((select count(*)::int from mana_ai_private.captured), 2, 'other record
 select is(mana_ai_private.fold_records(array['u9'], array['aiMissions'], array['none'], mana_ai_private.now()), 0,
           'a record with nothing pending folds nothing');
 
--- p_change_id: just that row
-select tests.sync('u1', 'aiMissions', 'm2', 'update', '{"title":"m2 b"}', '{"title":"2026-05-03T00:00:00.000Z"}', 'ai', '2026-05-01 00:00:06+00', 'd', false);
-select is(mana_ai_private.fold_records(array['u1'], array['aiMissions'], array['m2'], mana_ai_private.now(), false,
-            (select change_id from mana_ai_private.captured order by seq desc limit 1)), 1,
-          'with a change id only that row is folded');
+-- a late commit: captured after m2's insert, but created before it
+select tests.sync('u1', 'aiMissions', 'm2', 'update', '{"title":"m2 b"}', '{"title":"2026-05-03T00:00:00.000Z"}', 'ai', '2026-05-01 00:00:04+00', 'd', false);
+select is((mana_ai_private.fold_captured(2, mana_ai_private.now()) ->> 'rows')::int, 2, 'a batch takes the two oldest captured rows');
 select is((select count(*)::int from mana_ai_private.captured c
             where c.record_hash = mana_ai_private.record_hash('u1', 'aiMissions', 'm2')), 1,
-          'the record''s older pending row stays queued');
-select is((mana_ai_private.fold_captured(100, mana_ai_private.now()) ->> 'rows')::int, 2, 'the next batch takes the rest');
+          'the record''s late row stays queued');
+select is((mana_ai_private.fold_captured(100, mana_ai_private.now()) ->> 'rows')::int, 1, 'the next batch takes the rest');
 select is(mana_ai_private.record_json('u1', 'aiMissions', 'm2') ->> 'title', 'm2 b',
           'folding an older row after a newer one (a re-fold from the log) gives the log''s order');
 
