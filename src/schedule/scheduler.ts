@@ -158,7 +158,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     if (stopping) return;
     metrics.wakeups.inc({ reason });
     try {
-      await foldAll();
+      // (the periodic fold wakes up with 'fold' right after a pass of its own: no second pass)
+      if (reason !== 'fold') await foldAll();
       if (TICKING_REASONS.has(reason)) {
         const started = performance.now();
         const stats = await sqlTick();

@@ -83,6 +83,17 @@ describe('createScheduler', () => {
     scheduler.stop();
   });
 
+  test('the periodic fold\'s own wake-up drains without folding a second time', async () => {
+    let folds = 0;
+    const { calls, scheduler } = harness({ fold: async () => { folds += 1; return { rows: 0 }; } });
+    await scheduler.wake('fold');
+    assert.equal(folds, 0);
+    assert.deepEqual(calls, ['drain:fold', 'next']);
+    await scheduler.wake('notify');
+    assert.equal(folds, 1, 'every other wake-up folds first');
+    scheduler.stop();
+  });
+
   test('a failing fold is logged; the wake-up still re-arms the timer', async () => {
     const { calls, scheduler } = harness({ fold: async () => { throw new Error('db down'); } });
     await scheduler.wake('notify');
