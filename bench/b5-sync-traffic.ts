@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFakeLlm } from '../src/dev/fake-llm.js';
 import { abba, fmt, median, now, percentile, sleep, table, type BenchResult, type Ctx, type Scale } from './lib/common.js';
-import { benchDatabase, foldAll, seedRecords, type TestDb } from './lib/data.js';
+import { benchDatabase, seedRecords, type TestDb } from './lib/data.js';
 import { startListener, type ListenerProcess } from './lib/listener.js';
 
 const SIZES = {
@@ -143,7 +143,7 @@ export async function runB5(ctx: Ctx): Promise<BenchResult[]> {
     }
     const { rows: [queued] } = await db.admin.query<{ n: number }>('select count(*)::int as n from mana_ai_private.captured');
     const foldStart = now();
-    const folded = await foldAll(db, 1000);
+    const folded = await db.fold(1000);
     const foldMs = now() - foldStart;
 
     const { rows: runs } = await db.admin.query<{ n: number }>('select count(*)::int as n from mana_ai.runs');

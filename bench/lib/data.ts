@@ -139,19 +139,6 @@ export async function connect(url: string): Promise<pg.Client> {
 }
 
 /**
- * Folds the whole capture queue (what a listener does after every commit) in batches of `batch`;
- * resolves with the rows folded.
- */
-export async function foldAll(db: TestDb, batch = 10_000): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const { rows } = await db.admin.query<{ n: number }>(`select (mana_ai.fold($1) ->> 'rows')::int as n`, [batch]);
-    total += rows[0]!.n;
-    if (rows[0]!.n < batch) return total;
-  }
-}
-
-/**
  * The records B1/B5 update: `users` agents ba<u> and `missions` missions bm<m> (user bu<m % users>,
  * agent of that user, nextRunAt 30 days ahead), inserted through the trigger in 1,000-row statements
  * like a first sync would, then folded.
@@ -173,7 +160,7 @@ export async function seedRecords(db: TestDb, users: number, missions: number): 
               '{}', 'bench-seed'
          from generate_series($1::int, least($2::int, $1::int + 1000) - 1) m`, [from, missions, users]);
   }
-  await foldAll(db);
+  await db.fold();
 }
 
 /**

@@ -19,8 +19,8 @@ export interface TestDb {
    * (docs/architecture.md, "Capture, then fold").
    */
   sync(row: SyncRow | SyncRow[], options?: { fold?: boolean }): Promise<string[]>;
-  /** Folds the whole capture queue (what a listener's wake-up does); resolves with the rows folded. */
-  fold(): Promise<number>;
+  /** Folds the whole capture queue in batches of `batch` (what a listener's wake-up does); resolves with the rows folded. */
+  fold(batch?: number): Promise<number>;
   drop(): Promise<void>;
 }
 
@@ -57,12 +57,12 @@ export async function freshDatabase(): Promise<TestDb> {
   const adminUrl = urlFor(process.env.PGUSER ?? 'postgres', name);
   const admin = new pg.Pool({ connectionString: adminUrl, max: 4 });
   admin.on('error', () => undefined);
-  const fold = async (): Promise<number> => {
+  const fold = async (batch = 10_000): Promise<number> => {
     let total = 0;
     for (;;) {
-      const { rows } = await admin.query<{ n: number }>(`select (mana_ai.fold(10000) ->> 'rows')::int as n`);
+      const { rows } = await admin.query<{ n: number }>(`select (mana_ai.fold($1) ->> 'rows')::int as n`, [batch]);
       total += rows[0]!.n;
-      if (rows[0]!.n < 10000) return total;
+      if (rows[0]!.n < batch) return total;
     }
   };
   const sync = async (rows: SyncRow | SyncRow[], options: { fold?: boolean } = {}): Promise<string[]> => {
