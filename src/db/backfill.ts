@@ -37,14 +37,11 @@ export async function backfill(client: pg.Client, options: BackfillOptions): Pro
   const { logger } = options;
   const progress = options.progress ?? (() => undefined);
   const started = Date.now();
-  const { rows: [role] } = await client.query<{ sees_all: boolean }>(
-    'select rolsuper or rolbypassrls as sees_all from pg_catalog.pg_roles where rolname = current_user');
-  let skipped = false;
-  if (role?.sees_all) {
-    const { rows: [q] } = await client.query<{ n: string }>('select mana_ai_private.backfill_capture() as n');
-    if (Number(q!.n) > 0) logger.info('backfill: rows the projection has not seen were queued', { rows: Number(q!.n) });
-  } else {
-    skipped = true;
+  // NULL queued: this role cannot read every user's rows (backfill_capture says so itself)
+  const { rows: [q] } = await client.query<{ queued: string | null }>('select mana_ai_private.backfill_capture() as queued');
+  const skipped = q!.queued === null;
+  if (!skipped && Number(q!.queued) > 0) logger.info('backfill: rows the projection has not seen were queued', { rows: Number(q!.queued) });
+  if (skipped) {
     logger.warn('backfill skipped: this admin role cannot read every user\'s sync_changes rows (needs superuser or BYPASSRLS); ' +
       'rows already in the log are projected only as they change, or by `mana-ai rebuild --user …`');
   }

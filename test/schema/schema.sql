@@ -1575,6 +1575,9 @@ CREATE FUNCTION mana_ai_private.backfill_capture() RETURNS bigint
 declare
   v_rows bigint;
 begin
+  if not (select r.rolsuper or r.rolbypassrls from pg_catalog.pg_roles r where r.rolname = current_user) then
+    return null;
+  end if;
   insert into mana_ai_private.captured (change_id, user_id, record_hash)
   select c.id, c.user_id, mana_ai_private.record_hash(c.user_id, c.table_name, c.record_id)
     from public.sync_changes c
@@ -1597,7 +1600,7 @@ ALTER FUNCTION mana_ai_private.backfill_capture() OWNER TO mana_ai_owner;
 -- Name: FUNCTION backfill_capture(); Type: COMMENT; Schema: mana_ai_private; Owner: mana_ai_owner
 --
 
-COMMENT ON FUNCTION mana_ai_private.backfill_capture() IS 'Queue the ai mission/agent rows of the log the projection has not folded (records without a projection, rows newer than the last folded). Invoker rights: call as an admin that bypasses RLS. Returns the rows queued.';
+COMMENT ON FUNCTION mana_ai_private.backfill_capture() IS 'Queue the ai mission/agent rows of the log the projection has not folded (records without a projection, rows newer than the last folded). Invoker rights: call as an admin that bypasses RLS (any other caller: nothing queued, NULL). Returns the rows queued.';
 
 
 --

@@ -9,7 +9,7 @@
 -- never claimed — the claim sees the paused mission — and tick() supersedes it).
 -- SECURITY INVOKER on purpose (like log_user_ids): under FORCE RLS only a caller that bypasses RLS (a
 -- superuser or BYPASSRLS admin) reads every user's rows; the owner of this function cannot, and must
--- not. migrate checks that before calling it.
+-- not: for any other caller it queues nothing and returns NULL (migrate then says why).
 -- Not covered: a row older than its record's last folded row that was never folded (a transaction that
 -- started before the runner was removed and committed after): `mana-ai rebuild` re-derives exactly.
 -- Test: test/ts/db/backfill.test.ts
@@ -22,6 +22,9 @@ as $$
 declare
   v_rows bigint;
 begin
+  if not (select r.rolsuper or r.rolbypassrls from pg_catalog.pg_roles r where r.rolname = current_user) then
+    return null;
+  end if;
   insert into mana_ai_private.captured (change_id, user_id, record_hash)
   select c.id, c.user_id, mana_ai_private.record_hash(c.user_id, c.table_name, c.record_id)
     from public.sync_changes c
@@ -38,4 +41,4 @@ end
 $$;
 revoke all on function mana_ai_private.backfill_capture() from public;
 comment on function mana_ai_private.backfill_capture() is
-  'Queue the ai mission/agent rows of the log the projection has not folded (records without a projection, rows newer than the last folded). Invoker rights: call as an admin that bypasses RLS. Returns the rows queued.';
+  'Queue the ai mission/agent rows of the log the projection has not folded (records without a projection, rows newer than the last folded). Invoker rights: call as an admin that bypasses RLS (any other caller: nothing queued, NULL). Returns the rows queued.';
