@@ -30,7 +30,13 @@ const TICKING_REASONS: ReadonlySet<WakeupReason> = new Set(['timer', 'tick', 'co
 export const FOLD_INTERVAL_MS = 1_000;
 export const FOLD_INTERVAL_MIN_MS = 100;
 /** Rows per mana_ai.fold() call (one transaction each); a pass repeats while a batch comes back full. */
-export const FOLD_BATCH = 1_000;
+export const FOLD_BATCH = 250;
+/**
+ * When a pass's first batch comes back full the queue is behind (a burst, or sync traffic that one
+ * folder cannot keep up with because every busy backend gets the same share of the CPU): the pass goes
+ * on with this many folders at once, each on its own connection, taking disjoint batches (SKIP LOCKED).
+ */
+export const FOLD_WORKERS = 3;
 
 export interface SchedulerDeps {
   /** `mana_ai.tick()`: enqueue due slots, sweep leases. */
@@ -83,7 +89,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   };
 
   /**
-   * Folds the capture queue until a batch comes back short. A call made while a pass runs makes that pass go round once more, so the pass
+   * Folds the capture queue until a batch comes back short (with FOLD_WORKERS folders at once when the
+   * first batch is full). A call made while a pass runs makes that pass go round once more, so the pass
    * it waits for covers every row committed before the call. Resolves with the rows folded.
    */
   const foldAll = (): Promise<number> => {
@@ -91,14 +98,23 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       foldAgain = true;
       return foldPass;
     }
+    const loop = async (): Promise<number> => {
+      let rows = 0;
+      for (;;) {
+        const batch = (await deps.fold(FOLD_BATCH)).rows;
+        rows += batch;
+        if (batch < FOLD_BATCH || stopping) return rows;
+      }
+    };
     foldPass = (async () => {
       let total = 0;
       do {
         foldAgain = false;
-        for (;;) {
-          const batch = (await deps.fold(FOLD_BATCH)).rows;
-          total += batch;
-          if (batch < FOLD_BATCH || stopping) break;
+        const first = (await deps.fold(FOLD_BATCH)).rows;
+        total += first;
+        if (first === FOLD_BATCH && !stopping) {
+          const counts = await Promise.all(Array.from({ length: FOLD_WORKERS }, loop));
+          total += counts.reduce((sum, n) => sum + n, 0);
         }
       } while (foldAgain && !stopping);
       return total;

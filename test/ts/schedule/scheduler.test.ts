@@ -9,7 +9,7 @@ import type { SqlTickStats } from '../../../src/db/calls.js';
 import { silentLogger } from '../../../src/log.js';
 import { createMetrics } from '../../../src/metrics.js';
 import type { RunResult } from '../../../src/run/process-run.js';
-import { createScheduler, FOLD_BATCH, tickStats, type SchedulerDeps } from '../../../src/schedule/scheduler.js';
+import { createScheduler, FOLD_BATCH, FOLD_WORKERS, tickStats, type SchedulerDeps } from '../../../src/schedule/scheduler.js';
 
 const STATS = { scannedAt: '2024-01-01T00:00:00.000Z', dueMissionCount: 3 } as SqlTickStats;
 
@@ -66,19 +66,24 @@ describe('createScheduler', () => {
     scheduler.stop();
   });
 
-  test('a queue that is behind is folded batch after batch, all of it before the claim', async () => {
-    let queued = FOLD_BATCH * 3 + 3;
-    const sizes: number[] = [];
+  test('a queue that is behind is folded by several folders at once, all of it before the claim', async () => {
+    let queued = FOLD_BATCH * 10 + 3;
+    let inFlight = 0;
+    let maxInFlight = 0;
     const { calls, scheduler } = harness({
       fold: async (limit) => {
+        inFlight += 1;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 2));
         const rows = Math.min(limit, queued);
         queued -= rows;
-        sizes.push(rows);
+        inFlight -= 1;
         return { rows };
       },
     });
     await scheduler.wake('notify');
-    assert.deepEqual(sizes, [FOLD_BATCH, FOLD_BATCH, FOLD_BATCH, 3], 'until a batch comes back short');
+    assert.equal(queued, 0, 'everything folded');
+    assert.equal(maxInFlight, FOLD_WORKERS, 'FOLD_WORKERS folders at once once the first batch came back full');
     assert.deepEqual(calls, ['drain:notify', 'next'], 'then the claim');
     scheduler.stop();
   });
